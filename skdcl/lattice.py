@@ -1,0 +1,298 @@
+"""Lattice shapes, validation of snapshot arrays, orderings and symmetries.
+
+Snapshots are stored as ``int8`` arrays of shape ``(n_samples, Ly, Lx)`` on a periodic lattice.
+Ising spins take the values -1 and +1; q-state Potts labels take the values ``0 .. q-1``.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_snapshots",
+    "check_temperature",
+    "check_observation_temperature",
+    "check_lattice_size",
+    "ordering_permutation",
+    "unwrap",
+    "rewrap",
+    "dihedral_images",
+    "SPIN_KINDS",
+]
+
+#: The kinds of local degree of freedom skdcl knows: Ising spins (+-1) and Potts labels (0..q-1).
+SPIN_KINDS = ("ising", "potts")
+
+
+def check_lattice_size(L, name="L"):
+    """Validate a lattice size and return it as a ``(Ly, Lx)`` tuple.
+
+    Parameters
+    ----------
+    L : int or tuple of two ints
+        Side of a square lattice, or ``(Ly, Lx)`` for a rectangular one. Each side must be >= 2.
+    name : str, default="L"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    shape : tuple of int
+        ``(Ly, Lx)``.
+
+    Examples
+    --------
+    >>> check_lattice_size(8)
+    (8, 8)
+    >>> check_lattice_size((4, 6))
+    (4, 6)
+    """
+    sides = (L, L) if _is_integer(L) else tuple(L) if isinstance(L, (tuple, list)) else None
+    if sides is None or len(sides) != 2 or not all(_is_integer(s) for s in sides):
+        raise ValueError(f"{name} must be an int or a pair of ints (Ly, Lx), got {L!r}.")
+    if min(sides) < 2:
+        raise ValueError(f"{name} must be at least 2 along each side, got {L!r}.")
+    return int(sides[0]), int(sides[1])
+
+
+def check_temperature(T, name="T"):
+    """Validate a temperature: a finite, strictly positive real number.
+
+    Parameters
+    ----------
+    T : float
+        Temperature in units of J / k_B.
+    name : str, default="T"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    T : float
+
+    Examples
+    --------
+    >>> check_temperature(2)
+    2.0
+    """
+    if isinstance(T, bool) or not isinstance(T, numbers.Real):
+        raise ValueError(f"{name} must be a positive real number, got {T!r}.")
+    T = float(T)
+    if not np.isfinite(T) or T <= 0:
+        raise ValueError(f"{name} must be finite and > 0, got {T!r}.")
+    return T
+
+
+def check_observation_temperature(y, n_samples, name="T_obs"):
+    """Validate the observation temperature given to ``fit(X, y)``.
+
+    ``y`` may be a positive scalar or an array of shape ``(n_samples,)`` holding one value (so that
+    GridSearchCV can split it along with the snapshots).
+
+    Parameters
+    ----------
+    y : float or array-like of shape (n_samples,)
+        Observation temperature.
+    n_samples : int
+        Number of snapshots it belongs to.
+    name : str, default="T_obs"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    T_obs : float
+
+    Examples
+    --------
+    >>> check_observation_temperature([4.0, 4.0, 4.0], 3)
+    4.0
+    """
+    if y is None:
+        raise ValueError(f"{name} is required: pass the observation temperature as y.")
+    if np.ndim(y) == 0:
+        return check_temperature(y.item() if isinstance(y, np.generic) else y, name)
+    values = np.asarray(y)
+    if values.ndim != 1 or values.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} must be a scalar or an array of shape ({n_samples},), got shape {values.shape}."
+        )
+    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.bool_):
+        raise ValueError(f"{name} must hold real numbers, got dtype {values.dtype}.")
+    values = values.astype(float)
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise ValueError(f"{name} must be finite and > 0 everywhere.")
+    if np.ptp(values) > 1e-12 * values.max():
+        raise ValueError(
+            f"{name} must be one temperature for all snapshots; got values from "
+            f"{values.min()} to {values.max()}."
+        )
+    return float(values[0])
+
+
+def check_snapshots(X, kind="ising", q=None, shape=None, name="X", allow_empty=False):
+    """Validate snapshots and return them as an ``int8`` array of shape ``(n, Ly, Lx)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, Ly, Lx) or (n_samples, Ly * Lx)
+        Configurations. Flat rows are reshaped to ``shape``, or to a square lattice when
+        ``shape`` is None.
+    kind : {"ising", "potts"}, default="ising"
+        Ising spins must be -1 or +1; Potts labels integers in ``[0, q)``.
+    q : int, optional
+        Number of Potts states (required when ``kind="potts"``).
+    shape : tuple of int, optional
+        Expected lattice shape ``(Ly, Lx)``.
+    name : str, default="X"
+        Name of the argument, used in error messages.
+    allow_empty : bool, default=False
+        Whether zero snapshots are acceptable.
+
+    Returns
+    -------
+    X : ndarray of int8, shape (n_samples, Ly, Lx)
+
+    Examples
+    --------
+    >>> check_snapshots([[1, -1, -1, 1]]).shape
+    (1, 2, 2)
+    """
+    if kind not in SPIN_KINDS:
+        raise ValueError(f"kind must be one of {SPIN_KINDS}, got {kind!r}.")
+    array = np.asarray(X)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    ):
+        raise ValueError(f"{name} must be a numeric array of spins, got dtype {array.dtype}.")
+    if array.ndim == 2:
+        array = array.reshape((array.shape[0],) + _infer_shape(array.shape[1], shape, name))
+    elif array.ndim != 3:
+        raise ValueError(
+            f"{name} must have shape (n_samples, Ly, Lx) or (n_samples, Ly*Lx), "
+            f"got an array of rank {array.ndim}."
+        )
+    if shape is not None and tuple(array.shape[1:]) != tuple(shape):
+        raise ValueError(
+            f"{name} must hold lattices of shape {tuple(shape)}, got {tuple(array.shape[1:])}."
+        )
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} must hold at least one snapshot, got 0.")
+    if min(array.shape[1:]) < 1:
+        raise ValueError(f"{name} has an empty lattice shape {array.shape[1:]}.")
+    _check_spin_values(array, kind, q, name)
+    return np.ascontiguousarray(array, dtype=np.int8)
+
+
+def _infer_shape(n_sites, shape, name):
+    if shape is not None:
+        if shape[0] * shape[1] != n_sites:
+            raise ValueError(f"{name} has {n_sites} sites per row, which is not {shape}.")
+        return tuple(shape)
+    side = int(round(np.sqrt(n_sites)))
+    if side * side != n_sites:
+        raise ValueError(
+            f"{name} has {n_sites} sites per row, which is not a square lattice; "
+            "pass the lattice shape explicitly."
+        )
+    return side, side
+
+
+def _check_spin_values(array, kind, q, name):
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} contains NaN or infinite values.")
+        if np.any(array != np.round(array)):
+            raise ValueError(f"{name} must hold integer spin values, got non-integers.")
+    if array.size == 0:
+        return
+    if kind == "ising":
+        if not np.all((array == 1) | (array == -1)):
+            bad = np.unique(array[(array != 1) & (array != -1)])[:5]
+            raise ValueError(f"{name} must hold Ising spins -1 or +1, found {bad.tolist()}.")
+    else:
+        if q is None or not _is_integer(q) or q < 2:
+            raise ValueError(f"q must be an int >= 2 for Potts snapshots, got {q!r}.")
+        if array.min() < 0 or array.max() >= q:
+            raise ValueError(
+                f"{name} must hold Potts labels in [0, {q}), "
+                f"found values from {array.min()} to {array.max()}."
+            )
+
+
+def ordering_permutation(shape, ordering="snake"):
+    """Flat site indices in the order a sequence model visits them.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Lattice shape ``(Ly, Lx)``.
+    ordering : {"snake", "raster", "spiral"}, default="snake"
+        ``raster`` reads rows left to right; ``snake`` alternates direction every row so that
+        consecutive sites are always neighbours; ``spiral`` walks inwards from the corner.
+
+    Returns
+    -------
+    permutation : ndarray of int64, shape (Ly * Lx,)
+        ``sequence = lattice.reshape(-1)[permutation]``.
+
+    Examples
+    --------
+    >>> ordering_permutation((2, 3), "snake").tolist()
+    [0, 1, 2, 5, 4, 3]
+    >>> ordering_permutation((3, 3), "spiral").tolist()
+    [0, 1, 2, 5, 8, 7, 6, 3, 4]
+    """
+    Ly, Lx = shape
+    grid = np.arange(Ly * Lx).reshape(Ly, Lx)
+    if ordering == "raster":
+        return grid.reshape(-1)
+    if ordering == "snake":
+        grid = grid.copy()
+        grid[1::2] = grid[1::2, ::-1]
+        return grid.reshape(-1)
+    if ordering == "spiral":
+        order = []
+        while grid.size:
+            order.extend(grid[0].tolist())
+            grid = np.rot90(grid[1:])
+        return np.asarray(order, dtype=np.int64)
+    raise ValueError(f"ordering must be 'snake', 'raster' or 'spiral', got {ordering!r}.")
+
+
+def unwrap(X, permutation):
+    """Turn lattices ``(n, Ly, Lx)`` into sequences ``(n, Ly*Lx)`` in the given site order."""
+    X = np.asarray(X)
+    return X.reshape(X.shape[0], -1)[:, permutation]
+
+
+def rewrap(sequences, permutation, shape):
+    """Inverse of :func:`unwrap`: sequences ``(n, Ly*Lx)`` back to lattices ``(n, Ly, Lx)``."""
+    sequences = np.asarray(sequences)
+    flat = np.empty_like(sequences)
+    flat[:, permutation] = sequences
+    return flat.reshape((sequences.shape[0],) + tuple(shape))
+
+
+def dihedral_images(X):
+    """The images of lattices under the symmetries of the square that keep the shape.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, Ly, Lx)
+
+    Returns
+    -------
+    images : list of ndarray
+        8 arrays (4 rotations times 2 reflections) for square lattices, 4 (identity, the two
+        reflections and the half turn) for rectangular ones. The identity comes first.
+    """
+    X = np.asarray(X)
+    square = X.shape[1] == X.shape[2]
+    images = []
+    for flipped in (X, X[:, :, ::-1]):
+        for turns in range(4):
+            if square or turns % 2 == 0:
+                images.append(np.ascontiguousarray(np.rot90(flipped, turns, axes=(1, 2))))
+    return images
+
+
+def _is_integer(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
