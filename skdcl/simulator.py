@@ -69,7 +69,7 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "energy_model": [None, "no_validation"],
+        "energy_model": "no_validation",
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "n_sweeps": [Interval(Integral, 0, None, closed="left")],
         "n_jobs": [None, Integral],

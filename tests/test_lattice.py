@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from skdcl.lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
+                           check_temperature, dihedral_images, ordering_permutation, rewrap,
+                           unwrap)
+
+
+@pytest.mark.parametrize("ordering", ["raster", "snake", "spiral"])
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5), (6, 2)])
+def test_orderings_are_permutations_and_invert(ordering, shape):
+    perm = ordering_permutation(shape, ordering)
+    assert sorted(perm.tolist()) == list(range(shape[0] * shape[1]))
+    X = np.random.default_rng(0).integers(0, 3, size=(5,) + shape)
+    np.testing.assert_array_equal(rewrap(unwrap(X, perm), perm, shape), X)
+
+
+def test_snake_and_spiral_visit_neighbours_consecutively():
+    for ordering in ("snake", "spiral"):
+        perm = ordering_permutation((5, 5), ordering)
+        rows, cols = np.divmod(perm, 5)
+        steps = np.abs(np.diff(rows)) + np.abs(np.diff(cols))
+        assert np.all(steps == 1), ordering
+
+
+def test_dihedral_images_are_distinct_symmetries():
+    X = np.arange(9).reshape(1, 3, 3)
+    images = dihedral_images(X)
+    assert len(images) == 8
+    assert len({im.tobytes() for im in images}) == 8
+    np.testing.assert_array_equal(images[0], X)
+    assert len(dihedral_images(np.zeros((1, 2, 4)))) == 4
+
+
+def test_check_snapshots_accepts_flat_and_square():
+    X = check_snapshots(np.ones((2, 16)))
+    assert X.shape == (2, 4, 4) and X.dtype == np.int8
+    assert check_snapshots(np.zeros((2, 12)), kind="potts", q=2, shape=(3, 4)).shape == (2, 3, 4)
+
+
+@pytest.mark.parametrize("X, kwargs, match", [
+    (np.zeros((2, 4, 4)), {}, "Ising spins"),
+    (np.full((2, 4, 4), 3), {"kind": "potts", "q": 3}, r"\[0, 3\)"),
+    (-np.ones((2, 4, 4)), {"kind": "potts", "q": 3}, r"\[0, 3\)"),
+    (np.ones((4, 4)).reshape(1, 1, 4, 4), {}, "rank"),
+    (np.ones(4), {}, "rank"),
+    (np.full((1, 2, 2), np.nan), {}, "NaN"),
+    (np.ones((1, 7)), {}, "square"),
+    (np.ones((1, 2, 2)) * 0.5, {}, "integer"),
+    (np.ones((0, 2, 2)), {}, "at least one"),
+    (np.zeros((1, 2, 2)), {"kind": "potts", "q": 1}, "q must be"),
+])
+def test_check_snapshots_rejects_bad_input(X, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        check_snapshots(X, **kwargs)
+
+
+def test_check_snapshots_names_the_argument():
+    with pytest.raises(ValueError, match="^snapshots"):
+        check_snapshots(np.zeros((1, 2, 2)), name="snapshots")
+
+
+@pytest.mark.parametrize("T", [0, -1.0, float("nan"), float("inf"), "hot", True])
+def test_check_temperature_rejects(T):
+    with pytest.raises(ValueError, match="T"):
+        check_temperature(T)
+
+
+def test_observation_temperature():
+    assert check_observation_temperature(np.full(3, 2.5), 3) == 2.5
+    with pytest.raises(ValueError, match="one temperature"):
+        check_observation_temperature([1.0, 2.0], 2)
+    with pytest.raises(ValueError, match="shape"):
+        check_observation_temperature([1.0, 1.0], 3)
+    with pytest.raises(ValueError, match="> 0"):
+        check_observation_temperature([-1.0, -1.0], 2)
+
+
+@pytest.mark.parametrize("L", [1, 0, (2, 1), 2.5, "8", (2, 2, 2)])
+def test_check_lattice_size_rejects(L):
+    with pytest.raises(ValueError, match="L"):
+        check_lattice_size(L)

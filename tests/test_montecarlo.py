@@ -1,0 +1,105 @@
+"""Statistical tests of the Metropolis engine against exact results (fixed seeds, 4 SE)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from skdcl import (EdwardsAndersonModel, IsingModel, MetropolisSimulator, PottsModel,
+                   enumerate_exact, ising_exact)
+from skdcl.montecarlo import ChainState, jackknife, run_chains, seed_streams
+
+from .test_exact import REFERENCE_8
+
+
+def test_ising_8x8_matches_exact_energy_and_specific_heat():
+    temperatures = list(REFERENCE_8)
+    table = MetropolisSimulator(IsingModel(), random_state=0).thermodynamics(
+        temperatures, 8, n_chains=32, n_sweeps=20000, n_equilibration=1000)
+    for row in table.itertuples():
+        e, c = REFERENCE_8[row.T]
+        assert row.energy_err < 0.005
+        assert abs(row.energy - e) < 4 * row.energy_err
+        assert abs(row.specific_heat - c) < 4 * row.specific_heat_err
+
+
+def test_ising_16x16_at_critical_temperature():
+    table = MetropolisSimulator(IsingModel(), random_state=1).thermodynamics(
+        [2.269], 16, n_chains=32, n_sweeps=10000, n_equilibration=2000)
+    row = table.iloc[0]
+    assert row.energy_err < 0.005
+    assert abs(row.energy - -1.4533425477) < 4 * row.energy_err
+    assert abs(row.specific_heat - 1.4983111035) < 4 * row.specific_heat_err
+
+
+@pytest.mark.parametrize("model, temperatures", [
+    (PottsModel(q=3), [0.8, 1.0, 1.5]),
+    (EdwardsAndersonModel(L=4, random_state=0), [0.8, 1.5, 3.0]),
+])
+def test_small_lattices_match_exact_enumeration(model, temperatures):
+    exact = enumerate_exact(model, 4, temperatures)
+    table = MetropolisSimulator(model, random_state=2).thermodynamics(
+        temperatures, 4, n_chains=32, n_sweeps=10000, n_equilibration=1000, init="random")
+    for name in ("energy", "specific_heat", "abs_magnetization"):
+        deviation = np.abs(table[name] - exact[name])
+        assert np.all(deviation < 4 * table[name + "_err"]), (name, deviation.tolist())
+
+
+def _visit_counts(model, shape, T, n_chains=64, n_records=3000, thin=4, seed=0):
+    q = 0 if model.spin_kind == "ising" else model.n_states
+    configs = model.random_configurations(n_chains, shape, random_state=seed)
+    state = ChainState(configs, model.energy(configs), seed_streams(n_chains, seed))
+    kernel = model.local_kernel(shape)
+    run_chains(kernel, state, T, 100, q=q)
+    run = run_chains(kernel, state, T, n_records * thin, q=q, thin=thin, n_records=n_records,
+                     store_snapshots=True)
+    labels = run.snapshots.reshape(-1, shape[0] * shape[1])
+    labels = (labels + 1) // 2 if q == 0 else labels
+    base = 2 if q == 0 else q
+    index = labels @ (base ** np.arange(labels.shape[1]))
+    return np.bincount(index, minlength=base ** labels.shape[1])
+
+
+@pytest.mark.parametrize("model, shape, T", [
+    (IsingModel(J=(1.0, 0.6), h=0.3), (3, 3), 2.0),
+    (PottsModel(q=3), (2, 2), 1.0),
+    (EdwardsAndersonModel(L=(2, 3), random_state=5), (2, 3), 1.0),
+])
+def test_visit_frequencies_follow_boltzmann_weights(model, shape, T):
+    counts = _visit_counts(model, shape, T)
+    q = model.n_states
+    labels = np.array(np.unravel_index(np.arange(q ** (shape[0] * shape[1])),
+                                       (q,) * (shape[0] * shape[1]))).T[:, ::-1]
+    X = (2 * labels - 1 if model.spin_kind == "ising" else labels).reshape((-1,) + shape)
+    E = model.energy(X.astype(np.int8))
+    weights = np.exp(-(E - E.min()) / T)
+    expected = counts.sum() * weights / weights.sum()
+    chi2, p_value = stats.chisquare(counts, expected)
+    assert p_value > 1e-3, (chi2, p_value)
+    # and the test has power: a wrong temperature is rejected
+    wrong = np.exp(-(E - E.min()) / (1.3 * T))
+    assert stats.chisquare(counts, counts.sum() * wrong / wrong.sum())[1] < 1e-6
+
+
+def test_same_seed_gives_identical_runs_and_tables():
+    sim = MetropolisSimulator(PottsModel(q=3), random_state=7)
+    first = sim.thermodynamics([1.0, 2.0], 6, n_chains=4, n_sweeps=50, n_equilibration=10)
+    second = sim.thermodynamics([1.0, 2.0], 6, n_chains=4, n_sweeps=50, n_equilibration=10)
+    assert first.equals(second)
+    third = MetropolisSimulator(PottsModel(q=3), random_state=8).thermodynamics(
+        [1.0, 2.0], 6, n_chains=4, n_sweeps=50, n_equilibration=10)
+    assert not first.equals(third)
+
+
+def test_tracked_energy_matches_recomputed_energy():
+    model = EdwardsAndersonModel(L=6, random_state=0)
+    configs = model.random_configurations(4, 6, random_state=0)
+    state = ChainState(configs, model.energy(configs), seed_streams(4, 0))
+    run_chains(model.local_kernel(), state, 1.0, 200)
+    np.testing.assert_allclose(state.energies, model.energy(state.configs), atol=1e-9)
+
+
+def test_jackknife_of_mean_equals_standard_error():
+    bins = np.random.default_rng(0).normal(size=(50, 1))
+    value, error = jackknife(bins, lambda m: m[0])
+    assert value == pytest.approx(bins.mean())
+    assert error == pytest.approx(bins.std(ddof=1) / np.sqrt(50))
