@@ -7,6 +7,7 @@ Ising spins take the values -1 and +1; q-state Potts labels take the values ``0 
 import numbers
 
 import numpy as np
+from sklearn.utils import check_array
 
 __all__ = [
     "check_snapshots",
@@ -157,10 +158,19 @@ def check_snapshots(X, kind="ising", q=None, shape=None, name="X", allow_empty=F
     """
     if kind not in SPIN_KINDS:
         raise ValueError(f"kind must be one of {SPIN_KINDS}, got {kind!r}.")
-    array = np.asarray(X)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
-    ):
+    if np.ndim(X) not in (2, 3) and not hasattr(X, "tocsr"):
+        raise ValueError(
+            f"{name} must have shape (n_samples, Ly, Lx) or (n_samples, Ly*Lx), "
+            f"got an array of rank {np.ndim(X)}."
+        )
+    if not allow_empty and len(X) == 0:
+        raise ValueError(f"{name} must hold at least one snapshot, got 0.")
+    # scikit-learn's own checks first: sparse, complex, object, NaN and empty inputs get its
+    # standard messages
+    array = check_array(X, accept_sparse=False, dtype=None, allow_nd=True,
+                        ensure_min_samples=0 if allow_empty else 1, ensure_min_features=1,
+                        input_name=name)
+    if not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
         raise ValueError(f"{name} must be a numeric array of spins, got dtype {array.dtype}.")
     if array.ndim == 2:
         array = array.reshape((array.shape[0],) + _infer_shape(array.shape[1], shape, name))
