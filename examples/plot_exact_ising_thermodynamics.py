@@ -1,6 +1,6 @@
 """
 Metropolis Monte Carlo against the exact finite-lattice Ising solution
-=====================================================================
+======================================================================
 
 Before learning anything, check the engine: Metropolis sweeps under the exact Ising Hamiltonian on
 a 16 x 16 periodic lattice reproduce Kaufman's exact energy and specific heat of that finite

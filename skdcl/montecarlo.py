@@ -327,3 +327,50 @@ def run_batched_chains(energy, state, temperature, n_sweeps, *, q=0, thin=0, n_r
             record += 1
     state.rng_states[:] = rng.integers(1, 2**63, size=state.rng_states.shape, dtype=np.uint64)
     return MetropolisRun(rec_energy, rec_magnet, snapshots, accepted, n_sweeps * n_sites)
+
+
+_CHANGE_MAPS = {}
+
+
+def local_energy_changes(kernel, configs, q=0):
+    """Energy change of every single-site move of every configuration.
+
+    Parameters
+    ----------
+    kernel : LocalKernel
+    configs : ndarray of int8, shape (n, Ly, Lx)
+    q : int, default=0
+        0 for Ising spins; the number of Potts states otherwise.
+
+    Returns
+    -------
+    changes : ndarray of shape (n, Ly, Lx, m)
+        Ising (``m = 1``): the change on flipping each spin. Potts (``m = q``): the change on
+        setting each site to each label (0 for its own label).
+    """
+    if kernel.delta_energy not in _CHANGE_MAPS:
+        _CHANGE_MAPS[kernel.delta_energy] = _make_change_map(kernel.delta_energy)
+    configs = np.ascontiguousarray(configs, dtype=np.int8)
+    out = np.zeros(configs.shape + (max(q, 1),))
+    _CHANGE_MAPS[kernel.delta_energy](configs.copy(), kernel.params, int(q), out)
+    return out
+
+
+def _make_change_map(delta_energy):
+    @numba.njit(parallel=True)
+    def change_map(configs, params, q, out):
+        n, Ly, Lx = configs.shape
+        for c in numba.prange(n):
+            config = configs[c]
+            for i in range(Ly):
+                for j in range(Lx):
+                    old = config[i, j]
+                    if q == 0:
+                        out[c, i, j, 0] = delta_energy(config, i, j, numba.int8(-old), params)
+                    else:
+                        for k in range(q):
+                            if k != old:
+                                out[c, i, j, k] = delta_energy(config, i, j, numba.int8(k),
+                                                               params)
+
+    return change_map
