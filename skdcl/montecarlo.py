@@ -160,35 +160,40 @@ def _metropolis_update(delta_energy):
 
 
 def _make_sweeper(update):
+    @numba.njit
+    def sweep_chain(c, configs, energies, rng_states, params, q, beta, table, n_sweeps, thin,
+                    rec_energy, rec_magnet, rec_snapshots, accepted):
+        # one chain in a plain function: LLVM optimises it fully, outside the parallel region
+        config = configs[c]
+        Ly, Lx = config.shape
+        s0, s1, s2, s3 = rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3]
+        energy = energies[c]
+        n_accepted = 0
+        record = 0
+        for sweep_index in range(1, n_sweeps + 1):
+            for parity in range(2):
+                for i in range(Ly):
+                    for j in range((i + parity) & 1, Lx, 2):
+                        r, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
+                        a, dE = update(config, i, j, params, q, beta, table, r)
+                        n_accepted += a
+                        energy += dE
+            if thin > 0 and sweep_index % thin == 0 and record < rec_energy.shape[1]:
+                rec_energy[c, record] = energy
+                rec_magnet[c, record] = _order_parameter(config, q) * Ly * Lx
+                if rec_snapshots.shape[1] > 0:
+                    rec_snapshots[c, record] = config
+                record += 1
+        rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3] = s0, s1, s2, s3
+        energies[c] = energy
+        accepted[c] += n_accepted
+
     @numba.njit(parallel=True)
     def sweep(configs, energies, rng_states, params, q, beta, table, n_sweeps, thin,
               rec_energy, rec_magnet, rec_snapshots, accepted):
-        n_chains, Ly, Lx = configs.shape
-        n_sites = Ly * Lx
-        store = rec_snapshots.shape[1] > 0
-        for c in numba.prange(n_chains):
-            config = configs[c]
-            s0, s1, s2, s3 = rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3]
-            energy = energies[c]
-            n_accepted = 0
-            record = 0
-            for sweep_index in range(1, n_sweeps + 1):
-                for parity in range(2):
-                    for i in range(Ly):
-                        for j in range((i + parity) & 1, Lx, 2):
-                            r, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
-                            a, dE = update(config, i, j, params, q, beta, table, r)
-                            n_accepted += a
-                            energy += dE
-                if thin > 0 and sweep_index % thin == 0 and record < rec_energy.shape[1]:
-                    rec_energy[c, record] = energy
-                    rec_magnet[c, record] = _order_parameter(config, q) * n_sites
-                    if store:
-                        rec_snapshots[c, record] = config
-                    record += 1
-            rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3] = s0, s1, s2, s3
-            energies[c] = energy
-            accepted[c] += n_accepted
+        for c in numba.prange(configs.shape[0]):
+            sweep_chain(c, configs, energies, rng_states, params, q, beta, table, n_sweeps, thin,
+                        rec_energy, rec_magnet, rec_snapshots, accepted)
 
     return sweep
 
