@@ -95,14 +95,18 @@ class KerasStateMixin:
 
     Subclasses list the attribute names in ``_keras_attributes``; each model is stored in the
     ``.keras`` format inside the pickle and rebuilt on load, so fitted estimators survive
-    ``pickle``, ``joblib`` workers and ``clone`` of their parameters.
+    ``pickle``, ``joblib`` workers and ``clone`` of their parameters. Attributes named in
+    ``_transient_attributes`` (caches such as compiled evaluation functions, rebuilt on demand)
+    are left out of the pickle.
     """
 
     _keras_attributes = ()
+    _transient_attributes = ()
 
     def __getstate__(self):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__
-        state = dict(state)
+        state = {key: value for key, value in state.items()
+                 if key not in self._transient_attributes}
         for name in self._keras_attributes:
             if state.get(name) is not None:
                 state[name] = _SerialisedModel(model_to_bytes(state[name]))

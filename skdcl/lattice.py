@@ -107,7 +107,8 @@ def check_observation_temperature(y, n_samples, name="T_obs"):
     4.0
     """
     if y is None:
-        raise ValueError(f"{name} is required: pass the observation temperature as y.")
+        raise ValueError(f"{name} is required: this estimator requires y to be passed, but the "
+                         "target y is None; pass the observation temperature as y.")
     if np.ndim(y) == 0:
         return check_temperature(y.item() if isinstance(y, np.generic) else y, name)
     values = np.asarray(y)
