@@ -39,19 +39,29 @@ class LocalKernel(NamedTuple):
     params : tuple
         The arrays and numbers ``delta_energy`` reads, passed back to it unchanged.
     site_update : numba dispatcher, optional
-        A specialised single-site Metropolis update with the signature of
-        ``skdcl.montecarlo._metropolis_update``; when None the engine builds one from
+        A specialised single-site Metropolis update
+        ``site_update(config, aux, i, j, params, q, beta, table, r) -> (accepted, dE)`` (see
+        ``skdcl.montecarlo._metropolis_update``); when None the engine builds one from
         ``delta_energy``.
     acceptance_table : callable, optional
         ``acceptance_table(beta) -> ndarray of uint64`` precomputed once per run for
         ``site_update`` (for instance thresholds ``2**32 * min(1, exp(-beta * dE))`` for every
         value the energy change can take).
+    random_bits : {64, 32}, default=64
+        Random bits ``site_update`` reads from ``r``; with 32 (the low half) one draw of the
+        generator serves two moves.
+    init_aux : callable, optional
+        ``init_aux(configs) -> ndarray of int64, shape (n_chains, k)``: per-chain state that
+        ``site_update`` keeps in step with the configuration (passed to it as ``aux``), for
+        instance the codes of the tiles of a tabulated EDNN.
     """
 
     delta_energy: Callable
     params: tuple
     site_update: Callable = None
     acceptance_table: Callable = None
+    random_bits: int = 64
+    init_aux: Callable = None
 
 
 class LatticeModel(BaseEstimator):
@@ -152,7 +162,7 @@ class IsingModel(LatticeModel):
         """The numba energy-change kernel (see :class:`LocalKernel`)."""
         params = _coupling_pair(self.J) + (float(self.h),)
         return LocalKernel(_ising_delta, params, _ising_update,
-                           functools.partial(_ising_acceptance_table, params))
+                           functools.partial(_ising_acceptance_table, params), random_bits=32)
 
 
 class PottsModel(LatticeModel):
@@ -322,7 +332,7 @@ def _ising_table_index(a, b, s):
 
 
 @numba.njit(cache=True, inline="always")
-def _ising_update(config, i, j, params, q, beta, table, r):
+def _ising_update(config, aux, i, j, params, q, beta, table, r):
     """Branch-free Metropolis flip: one table lookup decides, whatever the temperature."""
     Jx, Jy, h = params
     up, down, left, right = _neighbours(config, i, j)

@@ -112,10 +112,11 @@ _NO_TABLE = np.zeros(0, dtype=np.uint64)
 
 def _sweeper(kernel):
     """The compiled multi-chain sweep for one kernel (compiled once per kernel function)."""
-    key = kernel.delta_energy
+    key = (kernel.delta_energy, kernel.site_update)
     if key not in _SWEEPERS:
         update = kernel.site_update or _metropolis_update(kernel.delta_energy)
-        _SWEEPERS[key] = _make_sweeper(update)
+        _SWEEPERS[key] = _make_sweeper(update, kernel.site_update is not None
+                                       and kernel.random_bits == 32)
     return _SWEEPERS[key]
 
 
@@ -142,7 +143,7 @@ def _metropolis_update(delta_energy):
     """A single-site Metropolis update built from an energy-change kernel."""
 
     @numba.njit(inline="always")
-    def update(config, i, j, params, q, beta, table, r):
+    def update(config, aux, i, j, params, q, beta, table, r):
         old = config[i, j]
         if q == 0:
             new = numba.int8(-old)
@@ -159,23 +160,38 @@ def _metropolis_update(delta_energy):
     return update
 
 
-def _make_sweeper(update):
+def _make_sweeper(update, split_draws):
+    """Compile the multi-chain sweep around one site update.
+
+    With ``split_draws`` every 64-bit draw serves two moves (low then high 32 bits), for updates
+    that need only 32 random bits.
+    """
+
     @numba.njit
-    def sweep_chain(c, configs, energies, rng_states, params, q, beta, table, n_sweeps, thin,
-                    rec_energy, rec_magnet, rec_snapshots, accepted):
+    def sweep_chain(c, configs, aux, energies, rng_states, params, q, beta, table, n_sweeps,
+                    thin, rec_energy, rec_magnet, rec_snapshots, accepted):
         # one chain in a plain function: LLVM optimises it fully, outside the parallel region
         config = configs[c]
+        local = aux[c]
         Ly, Lx = config.shape
         s0, s1, s2, s3 = rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3]
         energy = energies[c]
         n_accepted = 0
         record = 0
+        spare = numba.uint64(0)
+        have_spare = False
         for sweep_index in range(1, n_sweeps + 1):
             for parity in range(2):
                 for i in range(Ly):
                     for j in range((i + parity) & 1, Lx, 2):
-                        r, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
-                        a, dE = update(config, i, j, params, q, beta, table, r)
+                        if split_draws and have_spare:
+                            r = spare
+                            have_spare = False
+                        else:
+                            r, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
+                            spare = r >> numba.uint64(32)
+                            have_spare = True
+                        a, dE = update(config, local, i, j, params, q, beta, table, r)
                         n_accepted += a
                         energy += dE
             if thin > 0 and sweep_index % thin == 0 and record < rec_energy.shape[1]:
@@ -189,11 +205,11 @@ def _make_sweeper(update):
         accepted[c] += n_accepted
 
     @numba.njit(parallel=True)
-    def sweep(configs, energies, rng_states, params, q, beta, table, n_sweeps, thin,
+    def sweep(configs, aux, energies, rng_states, params, q, beta, table, n_sweeps, thin,
               rec_energy, rec_magnet, rec_snapshots, accepted):
         for c in numba.prange(configs.shape[0]):
-            sweep_chain(c, configs, energies, rng_states, params, q, beta, table, n_sweeps, thin,
-                        rec_energy, rec_magnet, rec_snapshots, accepted)
+            sweep_chain(c, configs, aux, energies, rng_states, params, q, beta, table, n_sweeps,
+                        thin, rec_energy, rec_magnet, rec_snapshots, accepted)
 
     return sweep
 
@@ -250,9 +266,11 @@ def run_chains(kernel, state, temperature, n_sweeps, *, q=0, thin=0, n_records=0
     accepted = np.zeros(n_chains, dtype=np.int64)
     beta = 1.0 / float(temperature)
     table = _NO_TABLE if kernel.acceptance_table is None else kernel.acceptance_table(beta)
+    aux = np.zeros((n_chains, 0), dtype=np.int64) if kernel.init_aux is None \
+        else kernel.init_aux(state.configs)
     if n_sweeps > 0:
         _sweeper(kernel)(
-            state.configs, state.energies, state.rng_states, kernel.params, int(q),
+            state.configs, aux, state.energies, state.rng_states, kernel.params, int(q),
             beta, table, int(n_sweeps), int(thin),
             rec_energy, rec_magnet, rec_snapshots, accepted,
         )
