@@ -16,8 +16,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.utils import check_random_state  # noqa: E402
 
-__all__ = ["keras", "seed_keras", "EpochProgress", "model_to_bytes", "model_from_bytes",
-           "KerasStateMixin"]
+__all__ = ["keras", "seed_keras", "EpochProgress", "train", "mean_output_loss", "model_to_bytes",
+           "model_from_bytes", "KerasStateMixin"]
 
 
 def seed_keras(random_state):
@@ -70,6 +70,56 @@ class EpochProgress(keras.callbacks.Callback):
         elapsed = time.perf_counter() - self._start
         print(f"[{self.name}] epoch {epoch + 1}/{self.n_epochs} {' '.join(parts)} "
               f"({elapsed:.1f} s)", flush=True)
+
+
+def mean_output_loss(y_true, y_pred):
+    """Loss of trainers whose output already is the per-sample loss (targets are ignored)."""
+    return keras.ops.mean(y_pred, axis=-1)
+
+
+def train(model, loss, x, y, *, valid=None, epochs, batch_size, learning_rate,
+          early_stopping=True, patience=3, verbose=0, name="model"):
+    """Fit a Keras model with Adam and a cosine-decayed learning rate.
+
+    Parameters
+    ----------
+    model : keras.Model
+    loss : callable or str
+        Keras loss.
+    x, y : ndarray
+        Training inputs and targets.
+    valid : tuple (x_valid, y_valid), optional
+        Validation data, monitored for early stopping.
+    epochs, batch_size : int
+    learning_rate : float
+        Initial learning rate, decayed to zero along a cosine over all steps.
+    early_stopping : bool, default=True
+        Stop when the validation loss has not improved for ``patience`` epochs and restore the
+        best weights (only with ``valid``).
+    patience : int, default=3
+    verbose : int, default=0
+        Print one line per epoch when > 0.
+    name : str, default="model"
+        Prefix of the progress lines.
+
+    Returns
+    -------
+    history : dict of list of float
+        ``loss`` per epoch, and ``val_loss`` with ``valid``.
+    """
+    callbacks = []
+    if early_stopping and valid is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(patience=patience,
+                                                       restore_best_weights=True))
+    if verbose:
+        callbacks.append(EpochProgress(name, epochs))
+    steps = max(1, epochs * -(-len(x) // batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
+                        callbacks=callbacks, validation_data=valid)
+    return {key: [float(v) for v in values] for key, values in history.history.items()
+            if key != "learning_rate"}
 
 
 def model_to_bytes(model):

@@ -14,6 +14,7 @@ __all__ = [
     "check_temperature",
     "check_observation_temperature",
     "check_lattice_size",
+    "infer_spin_kind",
     "ordering_permutation",
     "unwrap",
     "rewrap",
@@ -129,6 +130,47 @@ def check_observation_temperature(y, n_samples, name="T_obs"):
     return float(values[0])
 
 
+def infer_spin_kind(X, kind="auto", q=None):
+    """The kind of site variable of snapshots, and its number of states.
+
+    Parameters
+    ----------
+    X : array-like
+        Snapshots (only their values are read; validation is left to :func:`check_snapshots`).
+    kind : {"auto", "ising", "potts"}, default="auto"
+        ``"auto"``: Ising spins if any value is negative, Potts labels otherwise.
+    q : int, optional
+        Number of Potts states; None infers it as the largest label plus one.
+
+    Returns
+    -------
+    kind : str
+        ``"ising"`` or ``"potts"``.
+    n_states : int
+        2 for Ising spins, q for Potts labels.
+
+    Examples
+    --------
+    >>> infer_spin_kind([[0, 2, 1, 1]])
+    ('potts', 3)
+    >>> infer_spin_kind([[1, -1, 1, 1]])
+    ('ising', 2)
+    """
+    try:
+        values = np.asarray(X)
+    except ValueError:  # ragged input: check_snapshots explains
+        values = np.zeros(0)
+    numeric = values.dtype.kind in "biuf"
+    finite = values[np.isfinite(values)] if numeric and values.size else np.zeros(0)
+    if kind == "auto":
+        kind = "ising" if finite.size and finite.min() < 0 else "potts"
+    if kind == "ising":
+        return "ising", 2
+    if q is not None:
+        return "potts", int(q)
+    return "potts", max(2, int(finite.max()) + 1 if finite.size else 2)
+
+
 def check_snapshots(X, kind="ising", q=None, shape=None, name="X", allow_empty=False):
     """Validate snapshots and return them as an ``int8`` array of shape ``(n, Ly, Lx)``.
 
@@ -159,6 +201,11 @@ def check_snapshots(X, kind="ising", q=None, shape=None, name="X", allow_empty=F
     """
     if kind not in SPIN_KINDS:
         raise ValueError(f"kind must be one of {SPIN_KINDS}, got {kind!r}.")
+    if isinstance(X, (list, tuple)) and len({np.shape(x) for x in X}) > 1:
+        shapes = sorted({np.shape(x) for x in X})[:3]
+        raise ValueError(
+            f"{name} holds configurations of different lattice shapes ({shapes}, ...); pass "
+            "one lattice size per call.")
     if np.ndim(X) not in (2, 3) and not hasattr(X, "tocsr"):
         raise ValueError(
             f"{name} must have shape (n_samples, Ly, Lx) or (n_samples, Ly*Lx), "

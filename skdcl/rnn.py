@@ -30,10 +30,10 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._keras import EpochProgress, KerasStateMixin, keras, seed_keras
+from ._keras import KerasStateMixin, keras, mean_output_loss, seed_keras, train
 from .hamiltonians import LocalKernel
 from .lattice import (check_observation_temperature, check_snapshots, check_temperature,
-                      dihedral_images, ordering_permutation, rewrap, unwrap)
+                      dihedral_images, infer_spin_kind, ordering_permutation, rewrap, unwrap)
 
 __all__ = ["RNNEnergyModel"]
 
@@ -216,7 +216,7 @@ class RNNEnergyModel(KerasStateMixin, DensityMixin, BaseEstimator):
         """
         if y is None:
             check_observation_temperature(y, 0, "y (T_obs)")  # raises its standard message
-        kind, q = self._infer_kind(X)
+        kind, q = infer_spin_kind(X, self.kind, self.q)
         X = check_snapshots(X, kind=kind, q=q if kind == "potts" else None)
         self.T_obs_ = check_observation_temperature(y, X.shape[0], "y (T_obs)")
         self.spin_kind_, self.n_states_ = kind, (2 if kind == "ising" else q)
@@ -227,42 +227,19 @@ class RNNEnergyModel(KerasStateMixin, DensityMixin, BaseEstimator):
         seed_keras(rng if self.random_state is not None else None)
         self.model_ = _build_model(self._architecture())
         trainer = self._trainer(int(rng.randint(0, 2**31 - 1)))
-        train, valid = self._split(X, rng)
-        validate = valid is not None
-        callbacks = []
-        if self.early_stopping and validate:
-            callbacks.append(keras.callbacks.EarlyStopping(
-                patience=self.n_iter_no_change, restore_best_weights=True))
-        if self.verbose:
-            callbacks.append(EpochProgress(type(self).__name__, self.epochs))
-        steps = self.epochs * -(-len(train) // self.batch_size)
-        schedule = keras.optimizers.schedules.CosineDecay(self.learning_rate, steps)
-        trainer.compile(optimizer=keras.optimizers.Adam(schedule), loss=_negative_mean)
-        history = trainer.fit(
-            _as_float(train), np.zeros(len(train), dtype=np.float32),
-            batch_size=self.batch_size, epochs=self.epochs, verbose=0, callbacks=callbacks,
-            validation_data=(_as_float(valid), np.zeros(len(valid), np.float32))
-            if validate else None)
-        self.history_ = {key: [float(v) for v in values]
-                         for key, values in history.history.items() if key != "learning_rate"}
+        train_set, valid_set = self._split(X, rng)
+        zeros = np.zeros(len(train_set), dtype=np.float32)
+        valid = None if valid_set is None else (
+            _as_float(valid_set), np.zeros(len(valid_set), dtype=np.float32))
+        self.history_ = train(
+            trainer, mean_output_loss, _as_float(train_set), zeros, valid=valid,
+            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            early_stopping=self.early_stopping, patience=self.n_iter_no_change,
+            verbose=self.verbose, name=type(self).__name__)
         self.n_epochs_ = len(self.history_["loss"])
         self.offset_ = 0.0
         self.offset_ = float(np.mean(self.predict(X[::-(-len(X) // _OFFSET_SAMPLES)])))
         return self
-
-    def _infer_kind(self, X):
-        """``(spin_kind, n_states)`` from the parameters, or from the snapshots' values."""
-        values = np.asarray(X)
-        numeric = values.dtype.kind in "biuf"
-        finite = values[np.isfinite(values)] if numeric and values.size else np.zeros(0)
-        kind = self.kind
-        if kind == "auto":
-            kind = "ising" if finite.size and finite.min() < 0 else "potts"
-        if kind == "ising":
-            return "ising", 2
-        if self.q is not None:
-            return "potts", int(self.q)
-        return "potts", max(2, int(finite.max()) + 1 if finite.size else 2)
 
     def _architecture(self):
         Ly, Lx = self.lattice_shape_
@@ -290,7 +267,7 @@ class RNNEnergyModel(KerasStateMixin, DensityMixin, BaseEstimator):
         sequence = keras.ops.take(images, self._permutation(), axis=1)
         logits = self.model_(sequence)
         log_prob = _ObservedLogProb(self.spin_kind_, total=False)([sequence, logits])
-        return keras.Model(inputs, log_prob)
+        return keras.Model(inputs, ops.negative(log_prob))  # per-site negative log-likelihood
 
     # ---------------------------------------------------------------------------- evaluation
 
@@ -510,10 +487,6 @@ class RNNEnergyModel(KerasStateMixin, DensityMixin, BaseEstimator):
 
 def _as_float(X):
     return np.asarray(X, dtype=np.float32).reshape(len(X), -1)
-
-
-def _negative_mean(y_true, y_pred):
-    return -keras.ops.mean(y_pred, axis=-1)
 
 
 def _draw(logits, kind, rng):

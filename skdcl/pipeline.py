@@ -1,0 +1,287 @@
+"""DCLPipeline: from snapshots at one temperature to a local, extensive energy model."""
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import hash as joblib_hash
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import Interval, _fit_context
+from .ednn import EDNNEnergyModel
+from .lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
+                      infer_spin_kind)
+from .metrics import pseudo_log_likelihood
+from .rnn import RNNEnergyModel
+from .simulator import MetropolisSimulator
+
+__all__ = ["DCLPipeline"]
+
+# Fitted sequence models (and their label sets) keyed by parameters, data and T_obs, so that grid
+# search candidates differing only in EDNN parameters train the sequence model once per split.
+_SEQUENCE_CACHE = {}
+_SEQUENCE_CACHE_SIZE = 8
+
+
+class DCLPipeline(BaseEstimator):
+    """Distribution-consistent learning: sequence model, energy labels, extensive model.
+
+    ``fit(X, T_obs)`` trains the sequence model ``rnn`` on the snapshots, builds a label set that
+    covers every energy a simulation will visit, labels it with the sequence model's energies
+    ``-T_obs log P``, trains the extensive model ``ednn`` on it, and (``refine=True``) fine-tunes
+    the EDNN on the snapshots themselves by maximising their pseudo-likelihood at ``T_obs``.
+
+    **The label set.** Snapshots typical at ``T_obs`` cover only the energies typical at
+    ``T_obs``, and uniformly random spins all sit near zero energy. The label set mixes three
+    sources, in the proportions ``label_mix = (observed, tempered, random)``:
+
+    * observed snapshots (what the sequence model knows best);
+    * samples of the sequence model with tempered conditionals (log-probabilities scaled by
+      ``T_obs / T``) at each temperature of ``label_temperatures`` (multiples of ``T_obs``):
+      colder ones reach down to the ground states, hotter ones up to disorder;
+    * uniformly random configurations.
+
+    Parameters
+    ----------
+    rnn : RNNEnergyModel, default=RNNEnergyModel()
+        Sequence model (cloned in ``fit``).
+    ednn : EDNNEnergyModel, default=EDNNEnergyModel()
+        Extensive model (cloned in ``fit``).
+    n_labels : int, default=30000
+        Size of the label set.
+    label_mix : tuple of three floats, default=(0.3, 0.5, 0.2)
+        Fractions of observed, tempered and random configurations in the label set.
+    label_temperatures : tuple of float, default=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5)
+        Temperatures of the tempered samples, as multiples of ``T_obs``.
+    refine : bool, default=True
+        Fine-tune the EDNN by pseudo-likelihood on the snapshots (label-free).
+    refine_epochs : int, default=10
+        Epochs of the refinement.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the label set and of the refinement (the sub-models have their own).
+    verbose : int, default=0
+        Print the progress of each stage when > 0.
+
+    Attributes
+    ----------
+    rnn_ : RNNEnergyModel
+        Fitted sequence model.
+    ednn_ : EDNNEnergyModel
+        Fitted extensive model.
+    T_obs_ : float
+        Observation temperature.
+    lattice_shape_ : tuple of int
+        Shape of the observed lattices.
+    labels_ : dict
+        ``{"X": configurations, "energy": sequence-model energies, "source": origin of each}``.
+    timings_ : dict of float
+        Seconds spent in each stage.
+    """
+
+    _parameter_constraints = {
+        "rnn": [RNNEnergyModel],
+        "ednn": [EDNNEnergyModel],
+        "n_labels": [Interval(Integral, 10, None, closed="left")],
+        "label_mix": [tuple, list],
+        "label_temperatures": [tuple, list],
+        "refine": ["boolean"],
+        "refine_epochs": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, rnn=RNNEnergyModel(), ednn=EDNNEnergyModel(), n_labels=30000,
+                 label_mix=(0.3, 0.5, 0.2),
+                 label_temperatures=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5), refine=True,
+                 refine_epochs=10, random_state=None, verbose=0):
+        self.rnn = rnn
+        self.ednn = ednn
+        self.n_labels = n_labels
+        self.label_mix = label_mix
+        self.label_temperatures = label_temperatures
+        self.refine = refine
+        self.refine_epochs = refine_epochs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Learn the energy function from snapshots observed at temperature ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, Ly, Lx)
+            Equilibrium snapshots (Ising spins or Potts labels).
+        y : float or array-like of shape (n_samples,)
+            Observation temperature ``T_obs``.
+
+        Returns
+        -------
+        self
+        """
+        mix = self._check_mix()
+        X = self._check_X(X)
+        self.T_obs_ = check_observation_temperature(y, len(X), name="T_obs")
+        self.lattice_shape_ = X.shape[1:]
+        rng = check_random_state(self.random_state)
+        self.timings_ = {}
+        start = time.perf_counter()
+        self.rnn_, self.labels_ = self._sequence_stage(X, mix, rng)
+        self.timings_["sequence model and labels"] = time.perf_counter() - start
+        start = time.perf_counter()
+        self._log(f"training the EDNN on {len(self.labels_['X'])} labelled configurations")
+        self.ednn_ = clone(self.ednn).fit(self.labels_["X"], self.labels_["energy"])
+        self.timings_["ednn"] = time.perf_counter() - start
+        if self.refine:
+            start = time.perf_counter()
+            self._log("refining the EDNN by pseudo-likelihood on the snapshots")
+            self.ednn_.refine_pseudo_likelihood(X, self.T_obs_, epochs=self.refine_epochs,
+                                                random_state=rng)
+            self.timings_["refinement"] = time.perf_counter() - start
+        return self
+
+    def _check_X(self, X, name="X"):
+        """Snapshots of the fitted kind, or (before fit) of the kind their values say."""
+        if hasattr(self, "ednn_"):
+            kind, q = self.spin_kind, self.n_states
+        else:
+            kind, q = infer_spin_kind(X)
+        return check_snapshots(X, kind=kind, q=q if kind == "potts" else None, name=name)
+
+    def _check_mix(self):
+        mix = np.asarray(self.label_mix, dtype=float)
+        if mix.shape != (3,) or np.any(mix < 0) or mix.sum() <= 0:
+            raise ValueError(
+                f"label_mix must be three non-negative fractions (observed, tempered, random), "
+                f"got {self.label_mix!r}.")
+        temperatures = np.asarray(self.label_temperatures, dtype=float)
+        if temperatures.ndim != 1 or np.any(~np.isfinite(temperatures)) or np.any(temperatures <= 0):
+            raise ValueError(
+                f"label_temperatures must be positive multiples of T_obs, got "
+                f"{self.label_temperatures!r}.")
+        return mix / mix.sum()
+
+    def _sequence_stage(self, X, mix, rng):
+        """Fit the sequence model and label a set of configurations (cached across EDNN fits)."""
+        seed = int(rng.randint(0, 2**31 - 1))
+        key = joblib_hash((self.rnn.get_params(), X, self.T_obs_, self.n_labels, list(mix),
+                           list(self.label_temperatures), seed))
+        if key in _SEQUENCE_CACHE:
+            self._log("sequence model and labels taken from the cache")
+            return _SEQUENCE_CACHE[key]
+        self._log(f"training the sequence model on {len(X)} snapshots")
+        rnn = clone(self.rnn).fit(X, self.T_obs_)
+        labels = self._label_set(rnn, X, mix, check_random_state(seed))
+        if len(_SEQUENCE_CACHE) >= _SEQUENCE_CACHE_SIZE:
+            _SEQUENCE_CACHE.pop(next(iter(_SEQUENCE_CACHE)))
+        _SEQUENCE_CACHE[key] = (rnn, labels)
+        return rnn, labels
+
+    def _label_set(self, rnn, X, mix, rng):
+        counts = np.floor(mix * self.n_labels).astype(int)
+        counts[0] = min(counts[0], len(X))
+        parts, sources = [X[rng.permutation(len(X))[:counts[0]]]], ["observed"] * counts[0]
+        temperatures = np.asarray(self.label_temperatures, float) * self.T_obs_
+        per_T = np.array_split(np.arange(counts[1]), max(len(temperatures), 1))
+        for T, chunk in zip(temperatures, per_T):
+            if len(chunk):
+                self._log(f"sampling {len(chunk)} configurations at T = {T:.3g}")
+                parts.append(rnn.sample(len(chunk), temperature=T, random_state=rng))
+                sources += [f"T={T:.3g}"] * len(chunk)
+        random = rng.randint(0, rnn.n_states, size=(counts[2],) + X.shape[1:])
+        parts.append((2 * random - 1 if rnn.spin_kind == "ising" else random).astype(np.int8))
+        sources += ["random"] * counts[2]
+        configs = np.concatenate(parts)
+        return {"X": configs, "energy": rnn.predict(configs), "source": np.array(sources)}
+
+    def predict(self, X):
+        """Energies in units of J (relative), from the EDNN, for lattices of any size.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, Ly, Lx)
+            ``Ly`` and ``Lx`` must be multiples of the EDNN's ``focus``.
+
+        Returns
+        -------
+        energies : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.ednn_.predict(X)
+
+    def energy(self, X):
+        """Alias of :meth:`predict` (energy-model protocol)."""
+        return self.predict(X)
+
+    def local_kernel(self, shape=None):
+        """The fitted EDNN's numba kernel (energy-model protocol)."""
+        check_is_fitted(self)
+        return self.ednn_.local_kernel(shape)
+
+    @property
+    def spin_kind(self):
+        check_is_fitted(self)
+        return self.ednn_.spin_kind
+
+    @property
+    def n_states(self):
+        check_is_fitted(self)
+        return self.ednn_.n_states
+
+    def score(self, X, y):
+        """Mean log pseudo-likelihood per site of snapshots at ``T_obs`` (label-free).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, Ly, Lx)
+        y : float or array-like of shape (n_samples,)
+            Temperature of the snapshots.
+
+        Returns
+        -------
+        score : float
+            Higher is better, so that GridSearchCV can select EDNN locality with no labels.
+        """
+        check_is_fitted(self)
+        X = self._check_X(X)
+        T = check_observation_temperature(y, len(X), name="T_obs")
+        return pseudo_log_likelihood(self.ednn_, X, T)
+
+    def simulate(self, temperatures, L, *, energy="ednn", n_jobs=None, **kwargs):
+        """Thermodynamics table under the learned energy.
+
+        Parameters
+        ----------
+        temperatures : array-like of float
+        L : int or tuple of two ints
+            Lattice side or ``(Ly, Lx)``. With ``energy="ednn"``, any size whose sides are
+            multiples of the EDNN's ``focus`` (its fitted size when ``shared=False``); with
+            ``energy="rnn"``, the observed size.
+        energy : {"ednn", "rnn"}, default="ednn"
+            Simulate under the extensive model (fast compiled kernel, any size) or directly under
+            the sequence model's energy ``-T_obs log P`` (observed size only; slower).
+        n_jobs : int, default=None
+            Temperatures run in parallel (joblib).
+        **kwargs
+            ``n_chains``, ``n_sweeps``, ``n_equilibration``, ``thin``, ``init``,
+            ``random_state`` of :meth:`MetropolisSimulator.thermodynamics`.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            One row per temperature, observables per spin with standard errors.
+        """
+        check_is_fitted(self)
+        check_lattice_size(L)
+        if energy not in ("ednn", "rnn"):
+            raise ValueError(f"energy must be 'ednn' or 'rnn', got {energy!r}.")
+        kwargs.setdefault("random_state", self.random_state)
+        model = self.ednn_ if energy == "ednn" else self.rnn_
+        simulator = MetropolisSimulator(model, n_jobs=n_jobs, verbose=self.verbose)
+        return simulator.thermodynamics(temperatures, L, **kwargs)
+
+    def _log(self, message):
+        if self.verbose:
+            print(f"[DCLPipeline] {message}", flush=True)

@@ -1,0 +1,347 @@
+"""Tests of EDNNEnergyModel.
+
+The default tests use small lattices and few epochs; the accuracy figures of the issue (8x8 Ising
+and Potts on exact labels, noise, size transfer, 16x16 thermodynamics, grid search) are marked
+``slow``.
+"""
+
+import itertools
+import pickle
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdcl import IsingModel, MetropolisSimulator, PottsModel, ising_exact
+from skdcl.datasets import make_protocol_test_set, make_snapshots
+from skdcl.ednn import EDNNEnergyModel
+from skdcl.metrics import energy_rmse, pseudo_log_likelihood
+from skdcl.montecarlo import ChainState, run_chains, seed_streams
+
+TINY = dict(hidden_layer_sizes=(8, 8), epochs=2, random_state=0)
+
+
+def _spread(model, L, n, temperatures, seed=0):
+    """Configurations from exact Monte Carlo over a range of temperatures."""
+    rng = np.random.RandomState(seed)
+    parts = [make_snapshots(model, L, T, n // len(temperatures), thin=5, random_state=rng)
+             for T in temperatures]
+    return np.concatenate(parts)
+
+
+@pytest.fixture(scope="module")
+def ising4():
+    X = _spread(IsingModel(), 4, 1200, (1.5, 2.5, 4.0))
+    return X, IsingModel().energy(X)
+
+
+@pytest.fixture(scope="module")
+def fitted(ising4):
+    X, E = ising4
+    return EDNNEnergyModel(**TINY).fit(X, E)
+
+
+def _flip_differences(model, config, moves):
+    base = model.predict(config[None])[0]
+    out = []
+    for i, j, value in moves:
+        moved = config.copy()
+        moved[i, j] = value
+        out.append(model.predict(moved[None])[0] - base)
+    return np.array(out)
+
+
+def _kernel_differences(kernel, config, moves):
+    return np.array([kernel.delta_energy(config, i, j, np.int8(value), kernel.params)
+                     for i, j, value in moves])
+
+
+def test_predict_any_size_and_extensive(fitted):
+    X8 = make_snapshots(IsingModel(), 8, 2.5, 5, random_state=1)
+    tiled = np.tile(X8, (1, 2, 2))  # a 16x16 lattice made of four copies
+    np.testing.assert_allclose(fitted.predict(tiled), 4 * fitted.predict(X8), rtol=1e-5)
+    assert fitted.predict(np.ones((2, 6, 10))).shape == (2,)
+    flat = X8.reshape(5, -1)
+    np.testing.assert_allclose(fitted.predict(flat), fitted.predict(X8))
+
+
+def test_fit_learns_exact_energies():
+    # on 8x8 the 4x4 windows are local: 3000 configurations teach every window pattern
+    X = _spread(IsingModel(), 8, 3000, (1.5, 2.5, 4.0))
+    model = EDNNEnergyModel(epochs=30, random_state=0).fit(X, IsingModel().energy(X))
+    X_test = _spread(IsingModel(), 8, 300, (1.5, 2.5, 4.0), seed=5)
+    E_test = IsingModel().energy(X_test)
+    assert energy_rmse(E_test, model.predict(X_test)) < 0.1 * E_test.std()
+    assert model.score(X_test, E_test) > 0.99
+    assert model.n_epochs_ == len(model.history_["loss"])
+
+
+def test_reproducible_with_random_state(ising4, fitted):
+    X, E = ising4
+    again = EDNNEnergyModel(**TINY).fit(X, E)
+    np.testing.assert_array_equal(again.predict(X[:50]), fitted.predict(X[:50]))
+
+
+@pytest.mark.parametrize("params, shape", [
+    (dict(focus=2, context=1), (8, 8)),            # tabulated, 2x2 tiles per site
+    (dict(focus=1, context=1), (6, 5)),            # tabulated, rectangular, odd side
+    (dict(focus=2, context=2), (4, 4)),            # window wider than the lattice: wraps on itself
+    (dict(focus=2, context=2), (8, 8)),            # 36-site window: network kernel
+    (dict(focus=2, context=1, shared=False), (4, 4)),   # one network per tile
+])
+def test_local_kernel_matches_energy_differences(ising4, params, shape):
+    X, E = ising4
+    if shape != (4, 4) and params.get("shared", True) is False:
+        pytest.skip("unshared models apply to their own size")
+    model = EDNNEnergyModel(**{**TINY, **params}).fit(X, E)
+    config = IsingModel().random_configurations(1, shape, random_state=0)[0]
+    moves = [(i, j, -config[i, j]) for i, j in [(0, 0), (1, 2), (shape[0] - 1, shape[1] - 1)]]
+    kernel = model.local_kernel(shape)
+    np.testing.assert_allclose(_kernel_differences(kernel, config, moves),
+                               _flip_differences(model, config, moves), atol=1e-4)
+    window = (model.focus + 2 * model.context) ** 2
+    assert model.tabulated == (window <= 20)
+
+
+@pytest.mark.parametrize("params", [dict(focus=1, context=1), dict(focus=2, context=1)])
+def test_potts_kernel_matches_energy_differences(params):
+    X = _spread(PottsModel(q=3), 4, 600, (0.7, 1.0, 2.0))
+    model = EDNNEnergyModel(**{**TINY, **params}).fit(X, PottsModel(q=3).energy(X))
+    assert (model.spin_kind, model.n_states) == ("potts", 3)
+    assert model.tabulated == (params["focus"] == 1)
+    config = X[0].copy()
+    moves = [(i, j, (config[i, j] + k) % 3) for (i, j), k in [((0, 0), 1), ((2, 3), 2)]]
+    kernel = model.local_kernel((4, 4))
+    np.testing.assert_allclose(_kernel_differences(kernel, config, moves),
+                               _flip_differences(model, config, moves), atol=1e-4)
+
+
+@pytest.mark.parametrize("q", [0, 3])
+def test_monte_carlo_tracks_the_model_energy(q):
+    model_exact = IsingModel() if q == 0 else PottsModel(q=q)
+    X = _spread(model_exact, 4, 600, (1.0, 3.0))
+    params = dict(focus=2, context=1) if q == 0 else dict(focus=1, context=1)
+    model = EDNNEnergyModel(**{**TINY, **params}).fit(X, model_exact.energy(X))
+    configs = model_exact.random_configurations(6, (8, 8), random_state=0)
+    state = ChainState(configs, model.energy(configs), seed_streams(6, 0))
+    run = run_chains(model.local_kernel((8, 8)), state, 2.0, 30, q=q)
+    assert run.accepted.sum() > 0
+    np.testing.assert_allclose(state.energies, model.energy(state.configs), atol=1e-3)
+
+
+def test_monte_carlo_samples_the_boltzmann_distribution_of_the_model(fitted):
+    # every 4x4 configuration: the exact thermal averages under the learned energy
+    configs = np.array(list(itertools.product((-1, 1), repeat=16)), dtype=np.int8)
+    energies = fitted.predict(configs.reshape(-1, 4, 4))
+    T = 3.0
+    weights = np.exp(-(energies - energies.min()) / T)
+    weights /= weights.sum()
+    exact_energy = weights @ energies / 16
+    table = MetropolisSimulator(fitted, random_state=0).thermodynamics(
+        [T], 4, n_chains=32, n_sweeps=4000, n_equilibration=200, init="random")
+    row = table.iloc[0]
+    assert abs(row.energy - exact_energy) < 4 * row.energy_err
+
+
+@pytest.mark.parametrize("kind", ["ising", "potts"])
+def test_pseudo_likelihood_loss_matches_the_kernel(kind):
+    from skdcl.ednn import _PseudoLikelihoodLoss
+
+    exact = IsingModel() if kind == "ising" else PottsModel(q=3)
+    X = _spread(exact, 4, 300, (1.0, 2.5))
+    model = EDNNEnergyModel(**TINY).fit(X, exact.energy(X))
+    core = model.model_.get_layer("tiles")
+    T = 2.0
+    loss = _PseudoLikelihoodLoss(core, (4, 4), model.energy_scale_ / T)(X[:40].astype("float32"))
+    expected = pseudo_log_likelihood(model, X[:40], T)
+    assert float(np.mean(loss)) == pytest.approx(-expected, rel=1e-4)
+
+
+def test_refinement_corrects_a_wrong_energy_scale():
+    T = 3.0
+    X = make_snapshots(IsingModel(), 8, T, 5000, random_state=0)
+    labels = _spread(IsingModel(), 8, 3000, (1.5, 2.5, 4.0))
+    model = EDNNEnergyModel(epochs=20, random_state=0).fit(labels,
+                                                          0.5 * IsingModel().energy(labels))
+    X_test, _ = make_protocol_test_set(IsingModel(), 8, 100, random_state=1)
+    E_test = IsingModel().energy(X_test)
+    before = energy_rmse(E_test, model.predict(X_test))
+    held_out = make_snapshots(IsingModel(), 8, T, 1000, random_state=2)
+    score_before = pseudo_log_likelihood(model, held_out, T)
+    model.refine_pseudo_likelihood(X, T, epochs=10, learning_rate=1e-3, random_state=0)
+    after = energy_rmse(E_test, model.predict(X_test))
+    assert pseudo_log_likelihood(model, held_out, T) > score_before
+    assert after < before / 2
+    assert abs(model.predict(X).mean()) < 1e-3 * np.abs(model.predict(X)).mean() + 1e-6
+
+
+def test_grid_search_ranks_blind_settings_last():
+    X = _spread(IsingModel(), 8, 2000, (1.5, 2.5, 4.0))
+    search = GridSearchCV(EDNNEnergyModel(hidden_layer_sizes=(16, 16), epochs=5,
+                                          random_state=0),
+                          {"focus": [1, 2], "context": [0, 1]}, cv=2, n_jobs=2)
+    search.fit(X, IsingModel().energy(X))
+    scores = {(p["focus"], p["context"]): s for p, s in
+              zip(search.cv_results_["params"], search.cv_results_["mean_test_score"])}
+    assert scores[(1, 0)] < 0.5 < min(scores[(1, 1)], scores[(2, 1)])
+    assert search.best_params_["context"] == 1
+
+
+def test_clone_pickle_joblib(ising4, fitted, tmp_path):
+    X, _ = ising4
+    assert clone(fitted).get_params() == fitted.get_params()
+    expected = fitted.predict(X[:20])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(fitted)).predict(X[:20]), expected)
+    fitted.local_kernel((4, 4))  # a cached kernel is not pickled
+    joblib.dump(fitted, tmp_path / "model.joblib")
+    np.save(tmp_path / "X.npy", X[:20])
+    np.save(tmp_path / "expected.npy", expected)
+    script = (
+        "import joblib, numpy as np\n"
+        f"model = joblib.load({str(tmp_path / 'model.joblib')!r})\n"
+        f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
+        f"np.testing.assert_array_equal(model.predict(X), np.load("
+        f"{str(tmp_path / 'expected.npy')!r}))\n")
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_verbose_prints_progress(ising4, capsys):
+    X, E = ising4
+    EDNNEnergyModel(verbose=1, **TINY).fit(X, E)
+    assert "[EDNNEnergyModel] epoch 1/2" in capsys.readouterr().out
+    EDNNEnergyModel(**TINY).fit(X, E)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("params, X, y, match", [
+    (dict(focus=3), np.ones((4, 4, 4)), np.zeros(4), "multiples of focus=3"),
+    (dict(context=-1), np.ones((4, 4, 4)), np.zeros(4), "context"),
+    (dict(focus=0), np.ones((4, 4, 4)), np.zeros(4), "focus"),
+    (dict(hidden_layer_sizes=(8, 0)), np.ones((4, 4, 4)), np.zeros(4), "hidden_layer_sizes"),
+    ({}, np.ones((4, 4, 4)), np.zeros(3), r"shape \(4,\)"),
+    ({}, np.ones((4, 4, 4)), np.array([0.0, np.nan, 1.0, 2.0]), "NaN"),
+    ({}, np.ones((4, 4, 4)), None, "requires y"),
+    ({}, [np.ones((4, 4)), np.ones((6, 6))], np.zeros(2), "different lattice shapes"),
+    ({}, np.ones((4, 2, 4, 4)), np.zeros(4), "rank"),
+    (dict(kind="ising"), np.full((4, 4, 4), 2), np.zeros(4), "Ising spins"),
+])
+def test_bad_inputs(params, X, y, match):
+    with pytest.raises(ValueError, match=match):
+        EDNNEnergyModel(**{**TINY, **params}).fit(X, y)
+
+
+def test_bad_prediction_inputs(ising4, fitted):
+    X, E = ising4
+    with pytest.raises(ValueError, match="multiples of focus=2"):
+        fitted.predict(np.ones((2, 6, 5)))
+    with pytest.raises(ValueError, match="multiples of focus=2"):
+        fitted.local_kernel((6, 5))
+    with pytest.raises(ValueError, match="Ising spins"):
+        fitted.predict(np.zeros((2, 4, 4)))
+    unshared = EDNNEnergyModel(shared=False, **TINY).fit(X, E)
+    with pytest.raises(ValueError, match="applies to that size only"):
+        unshared.predict(np.ones((1, 8, 8)))
+    with pytest.raises(NotFittedError):
+        EDNNEnergyModel().predict(X)
+
+
+def _check_params(estimator):
+    return dict(hidden_layer_sizes=(4,), epochs=1, focus=1, context=1, validation_fraction=0.0)
+
+
+SPIN_INPUT = ("the check feeds arbitrary float features; an EDNN takes spin configurations "
+              "(+-1 or Potts labels) on a lattice and rejects anything else with a ValueError")
+LATTICE_SIZE = ("an EDNN is extensive: it predicts lattices of any size, so a different number "
+                "of sites at prediction time is a feature, not an error")
+
+
+def _expected_failed_checks(estimator):
+    spin_checks = [
+        "check_estimators_dtypes", "check_fit_score_takes_y", "check_estimators_fit_returns_self",
+        "check_pipeline_consistency", "check_estimators_overwrite_params",
+        "check_estimators_pickle", "check_f_contiguous_array_estimator",
+        "check_fit2d_predict1d", "check_methods_subset_invariance",
+        "check_methods_sample_order_invariance", "check_dict_unchanged",
+        "check_dont_overwrite_parameters", "check_fit_idempotent", "check_fit_check_is_fitted",
+        "check_readonly_memmap_input", "check_estimators_nan_inf", "check_fit2d_1feature",
+        "check_fit2d_1sample", "check_positive_only_tag_during_fit", "check_dtype_object",
+        "check_regressors_train", "check_regressor_data_not_an_array",
+        "check_regressors_no_decision_function", "check_supervised_y_2d",
+        "check_regressors_int", "check_estimators_empty_data_messages",
+        "check_regressor_multioutput", "check_requires_y_none",
+        "check_regressors_train(readonly_memmap=True)",
+        "check_regressors_train(readonly_memmap=True,X_dtype=float32)",
+        "check_estimators_pickle(readonly_memmap=True)",
+    ]
+    reasons = {name: SPIN_INPUT for name in spin_checks}
+    reasons["check_n_features_in_after_fitting"] = LATTICE_SIZE
+    reasons["check_n_features_in"] = LATTICE_SIZE
+    return reasons
+
+
+@parametrize_with_checks([EDNNEnergyModel(**_check_params(None))],
+                         expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# ---------------------------------------------------------------------- slow: accuracy figures
+
+
+def _training_set(model, temperatures, n=50_000, L=8):
+    X = _spread(model, L, n * len(temperatures) // (len(temperatures) + 1), temperatures)
+    random = model.random_configurations(n - len(X), L, random_state=1)
+    return np.concatenate([X, random])
+
+
+ISING_TEMPERATURES = (1.0, 1.5, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
+
+
+@pytest.fixture(scope="module")
+def ising8_exact():
+    X = _training_set(IsingModel(), ISING_TEMPERATURES)
+    E = IsingModel().energy(X)
+    return X, E, EDNNEnergyModel(random_state=0).fit(X, E)
+
+
+@pytest.mark.slow
+def test_exact_labels_accuracy_and_size_transfer(ising8_exact):
+    _, _, model = ising8_exact
+    X_test, _ = make_protocol_test_set(IsingModel(), 8, 1000, random_state=1)
+    assert energy_rmse(IsingModel().energy(X_test), model.predict(X_test)) <= 0.05
+    X32, _ = make_protocol_test_set(IsingModel(), 32, 200, random_state=2)
+    assert energy_rmse(IsingModel().energy(X32), model.predict(X32)) / 16 <= 0.1
+
+
+@pytest.mark.slow
+def test_noisy_labels_are_averaged(ising8_exact):
+    X, E, _ = ising8_exact
+    noisy = E + np.random.RandomState(3).normal(0.0, 2.0, size=len(E))
+    model = EDNNEnergyModel(random_state=0).fit(X, noisy)
+    X_test, _ = make_protocol_test_set(IsingModel(), 8, 1000, random_state=1)
+    assert energy_rmse(IsingModel().energy(X_test), model.predict(X_test)) <= 0.5
+
+
+@pytest.mark.slow
+def test_thermodynamics_on_16x16(ising8_exact):
+    _, _, model = ising8_exact
+    temperatures = [1.5, 2.0, 2.269, 2.5, 3.0, 4.0]
+    table = MetropolisSimulator(model, random_state=0).thermodynamics(
+        temperatures, 16, n_chains=32, n_sweeps=10_000, n_equilibration=2000)
+    exact = ising_exact(16, temperatures)["energy"].to_numpy()
+    assert np.all(np.abs(table["energy"].to_numpy() - exact) <= 0.01)
+
+
+@pytest.mark.slow
+def test_potts_exact_labels_accuracy():
+    potts = PottsModel(q=3)
+    X = _training_set(potts, (0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.3, 1.6, 2.0, 3.0))
+    model = EDNNEnergyModel(random_state=0).fit(X, potts.energy(X))
+    X_test, _ = make_protocol_test_set(potts, 8, 1000, random_state=1)
+    assert energy_rmse(potts.energy(X_test), model.predict(X_test)) <= 0.1
