@@ -9,6 +9,12 @@ the other in that order, which keeps the Boltzmann distribution stationary for a
 Chains run in parallel threads (``numba.prange``). Each chain owns its own xoshiro256** random
 stream, seeded from ``random_state`` through :class:`numpy.random.SeedSequence`, so results are
 bit-identical whatever the number of threads.
+
+A kernel may also bring a whole-sweep function (``LocalKernel.sweep``, the Ising model does) that
+the engine runs instead of the site-by-site sweep on lattices with even sides. Such sweeps draw
+their random numbers from :data:`LANES` independent xoshiro256** lanes per chain
+(:func:`seed_lanes`, :func:`fill_lanes`), seeded from the chain's own stream at the start of every
+run, so that a block of uniforms is produced with vector instructions.
 """
 
 import numba
@@ -16,7 +22,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 __all__ = ["ChainState", "MetropolisRun", "run_chains", "run_batched_chains", "jackknife",
-           "seed_streams"]
+           "seed_streams", "seed_lanes", "fill_lanes", "next_uint64", "LANES"]
 
 _UINT64_MASK = (1 << 64) - 1
 
@@ -57,6 +63,69 @@ def _xoshiro(s0, s1, s2, s3):
     s2 ^= t
     s3 = _rotl(s3, 45)
     return result, s0, s1, s2, s3
+
+
+#: Number of xoshiro256** lanes per chain used by whole-sweep kernels.
+LANES = 16
+
+
+@numba.njit(cache=True)
+def next_uint64(state):
+    """Next 64-bit output of the xoshiro256** stream held in ``state`` (uint64 array of 4)."""
+    r, state[0], state[1], state[2], state[3] = _xoshiro(state[0], state[1], state[2], state[3])
+    return r
+
+
+@numba.njit(cache=True, inline="always")
+def _splitmix64(z):
+    z = (z ^ (z >> numba.uint64(30))) * numba.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> numba.uint64(27))) * numba.uint64(0x94D049BB133111EB)
+    return z ^ (z >> numba.uint64(31))
+
+
+@numba.njit(cache=True)
+def seed_lanes(state):
+    """:data:`LANES` xoshiro256** states seeded from a chain's stream, which advances.
+
+    Each lane word is the splitmix64 mix of the next output of ``state``.
+
+    Parameters
+    ----------
+    state : ndarray of uint64, shape (4,)
+        The chain's stream; updated in place.
+
+    Returns
+    -------
+    lanes : ndarray of uint64, shape (4, LANES)
+    """
+    lanes = np.empty((4, LANES), dtype=np.uint64)
+    for k in range(LANES):
+        for w in range(4):
+            lanes[w, k] = _splitmix64(next_uint64(state))
+        if lanes[0, k] == 0 and lanes[1, k] == 0 and lanes[2, k] == 0 and lanes[3, k] == 0:
+            lanes[0, k] = 1
+    return lanes
+
+
+@numba.njit(cache=True, inline="always")
+def fill_lanes(lanes, out):
+    """Fill ``out`` (uint64, shape (m, LANES)) with the next m outputs of every lane.
+
+    ``out[r, k]`` is the r-th output of lane k. The loop over lanes compiles to vector
+    instructions (xoshiro256** with its multiplications by 5 and 9 as shifts and adds).
+    """
+    for r in range(out.shape[0]):
+        for k in range(LANES):
+            s0, s1, s2, s3 = lanes[0, k], lanes[1, k], lanes[2, k], lanes[3, k]
+            x = _rotl((s1 << numba.uint64(2)) + s1, 7)
+            out[r, k] = (x << numba.uint64(3)) + x
+            t = s1 << numba.uint64(17)
+            s2 ^= s0
+            s3 ^= s1
+            s1 ^= s2
+            s0 ^= s3
+            s2 ^= t
+            lanes[0, k], lanes[1, k], lanes[2, k], lanes[3, k] = s0, s1, s2, _rotl(s3, 45)
 
 
 class ChainState:
@@ -102,12 +171,28 @@ class MetropolisRun:
 
 
 _SWEEPERS = {}
+_CHAIN_SWEEPERS = {}
 
 #: Resolution of the tabulated Boltzmann factors used to accept most moves without calling exp.
 _EXP_STEP = 1.0 / 32.0
 _EXP_TABLE = np.exp(-_EXP_STEP * np.arange(0, 40 * 32 + 2))
 _TWO_TO_MINUS_32 = 1.0 / 4294967296.0
 _NO_TABLE = np.zeros(0, dtype=np.uint64)
+
+
+def _chain_sweeper(sweep):
+    """The compiled multi-chain driver of a kernel's whole-sweep function."""
+
+    @numba.njit(parallel=True)
+    def run(configs, energies, rng_states, params, table, n_sweeps, thin, rec_energy, rec_magnet,
+            rec_snapshots, accepted):
+        for c in numba.prange(configs.shape[0]):
+            energies[c], n_accepted = sweep(configs[c], rng_states[c], params, table, energies[c],
+                                            n_sweeps, thin, rec_energy[c], rec_magnet[c],
+                                            rec_snapshots[c])
+            accepted[c] += n_accepted
+
+    return run
 
 
 def _sweeper(kernel):
@@ -237,7 +322,8 @@ def run_chains(kernel, state, temperature, n_sweeps, *, q=0, thin=0, n_records=0
     Parameters
     ----------
     kernel : LocalKernel
-        Energy-change kernel of the model.
+        Energy-change kernel of the model. Its ``sweep``, when there is one, runs on lattices
+        with even sides; other lattices use the site-by-site sweep.
     state : ChainState
         Configurations, energies and rng streams; updated in place.
     temperature : float
@@ -268,7 +354,14 @@ def run_chains(kernel, state, temperature, n_sweeps, *, q=0, thin=0, n_records=0
     table = _NO_TABLE if kernel.acceptance_table is None else kernel.acceptance_table(beta)
     aux = np.zeros((n_chains, 0), dtype=np.int64) if kernel.init_aux is None \
         else kernel.init_aux(state.configs)
-    if n_sweeps > 0:
+    if n_sweeps > 0 and kernel.sweep is not None and Ly % 2 == 0 and Lx % 2 == 0:
+        if kernel.sweep not in _CHAIN_SWEEPERS:
+            _CHAIN_SWEEPERS[kernel.sweep] = _chain_sweeper(kernel.sweep)
+        _CHAIN_SWEEPERS[kernel.sweep](
+            state.configs, state.energies, state.rng_states, kernel.params, table,
+            int(n_sweeps), int(thin), rec_energy, rec_magnet, rec_snapshots, accepted,
+        )
+    elif n_sweeps > 0:
         _sweeper(kernel)(
             state.configs, aux, state.energies, state.rng_states, kernel.params, int(q),
             beta, table, int(n_sweeps), int(thin),

@@ -1,12 +1,15 @@
 """Statistical tests of the Metropolis engine against exact results (fixed seeds, 4 SE)."""
 
+import numba
 import numpy as np
 import pytest
 from scipy import stats
 
 from skdcl import (EdwardsAndersonModel, IsingModel, MetropolisSimulator, PottsModel,
                    enumerate_exact, ising_exact)
-from skdcl.montecarlo import ChainState, jackknife, run_chains, seed_streams
+from skdcl.hamiltonians import (_ising_acceptance_table, _ising_block_pass, _ising_block_thresholds,
+                                _ising_block_ties)
+from skdcl.montecarlo import ChainState, jackknife, next_uint64, run_chains, seed_streams
 
 from .test_exact import REFERENCE_8
 
@@ -61,6 +64,8 @@ def _visit_counts(model, shape, T, n_chains=64, n_records=3000, thin=4, seed=0):
 
 @pytest.mark.parametrize("model, shape, T", [
     (IsingModel(J=(1.0, 0.6), h=0.3), (3, 3), 2.0),
+    (IsingModel(J=(1.0, 0.6), h=0.3), (2, 4), 2.0),
+    (IsingModel(J=(0.5, 1.2), h=-0.4), (4, 2), 1.5),
     (PottsModel(q=3), (2, 2), 1.0),
     (EdwardsAndersonModel(L=(2, 3), random_state=5), (2, 3), 1.0),
 ])
@@ -103,3 +108,85 @@ def test_jackknife_of_mean_equals_standard_error():
     value, error = jackknife(bins, lambda m: m[0])
     assert value == pytest.approx(bins.mean())
     assert error == pytest.approx(bins.std(ddof=1) / np.sqrt(50))
+
+
+@pytest.mark.parametrize("shape, per_site", [((4, 6), False), ((4, 6), True), ((3, 5), True)])
+def test_ising_checkerboard_and_per_site_paths_match_exact_energy(shape, per_site):
+    model, T, n_chains = IsingModel(), 2.5, 32
+    kernel = model.local_kernel(shape)
+    if per_site:
+        kernel = kernel._replace(sweep=None)
+    configs = model.random_configurations(n_chains, shape, random_state=3)
+    state = ChainState(configs, model.energy(configs), seed_streams(n_chains, 3))
+    run_chains(kernel, state, T, 200)
+    run = run_chains(kernel, state, T, 4000, thin=1, n_records=4000)
+    per_chain = run.energies.mean(axis=1) / (shape[0] * shape[1])
+    error = per_chain.std(ddof=1) / np.sqrt(n_chains)
+    exact = ising_exact(shape, T).energy[0]
+    assert error < 0.01
+    assert abs(per_chain.mean() - exact) < 4 * error
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (2, 2), (8, 8)])
+def test_ising_checkerboard_records_match_snapshots(shape):
+    model = IsingModel(J=(1.0, 0.6), h=0.3)
+    configs = model.random_configurations(3, shape, random_state=0)
+    state = ChainState(configs, model.energy(configs) + 5.0, seed_streams(3, 0))
+    run = run_chains(model.local_kernel(shape), state, 2.0, 60, thin=6, n_records=10,
+                     store_snapshots=True)
+    snapshots = run.snapshots.reshape((-1,) + shape)
+    np.testing.assert_allclose(run.energies.ravel(), model.energy(snapshots) + 5.0, atol=1e-9)
+    np.testing.assert_array_equal(run.magnetizations.ravel(), snapshots.sum(axis=(1, 2)))
+    np.testing.assert_array_equal(run.snapshots[:, -1], state.configs)
+    np.testing.assert_allclose(state.energies, model.energy(state.configs) + 5.0, atol=1e-9)
+    assert np.all(run.accepted > 0) and np.all(run.accepted < run.attempted)
+
+
+def test_ising_checkerboard_is_independent_of_thread_count():
+    model = IsingModel()
+    results = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            configs = model.random_configurations(5, 8, random_state=0)
+            state = ChainState(configs, model.energy(configs), seed_streams(5, 0))
+            run = run_chains(model.local_kernel((8, 8)), state, 2.3, 50, thin=5, n_records=10)
+        finally:
+            numba.set_num_threads(previous)
+        results.append((state.configs, state.rng_states, run.energies, run.accepted))
+    for first, second in zip(*results):
+        np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize("beta", [0.7, 1000.0])
+def test_ising_two_stage_acceptance_is_exact(beta):
+    # the 16-bit vector pass and the tie pass together accept exactly when the 32-bit uniform
+    # (16 bits from the pass, 16 from the chain's stream on a tie) is below the threshold
+    full, upper = _ising_block_thresholds(_ising_acceptance_table((1.0, 0.6, 0.3), beta))
+    classes = [(nh, nv, x) for nh in range(3) for nv in range(3) for x in range(2)]
+    sites = [(nh, nv, x, int(w)) for nh, nv, x in classes
+             for w in {0, 1, 0xFFFF, *np.clip(upper[nh * 6 + nv * 2 + x] + np.arange(-1, 2), 0,
+                                                0xFFFF)}]
+    x = np.array([site[2] for site in sites], dtype=np.uint8)
+    h0 = x ^ np.array([site[0] >= 1 for site in sites], dtype=np.uint8)
+    h1 = x ^ np.array([site[0] >= 2 for site in sites], dtype=np.uint8)
+    v0 = x ^ np.array([site[1] >= 1 for site in sites], dtype=np.uint8)
+    v1 = x ^ np.array([site[1] >= 2 for site in sites], dtype=np.uint8)
+    u = np.array([site[3] for site in sites], dtype=np.uint16)
+    stream = seed_streams(1, 0)[0]
+    spins, totals = x.copy(), np.zeros(4, dtype=np.int64)
+    flips, _, _, _, ties = _ising_block_pass(spins, h0, h1, v0, v1, u,
+                                             np.ones(len(sites), dtype=np.uint8), upper)
+    assert ties
+    _ising_block_ties(spins, h0, h1, v0, v1, u, full, stream.copy(), totals)
+    expected = []
+    for nh, nv, bit, w in sites:
+        k = nh * 6 + nv * 2 + bit
+        if w == upper[k]:
+            w32 = (w << 16) | int(next_uint64(stream) >> np.uint64(48))
+        else:  # decided by the upper 16 bits: any lower bits give the same answer
+            w32 = (w << 16) | (0xFFFF if w < upper[k] else 0)
+        expected.append(bit ^ int(w32 < int(full[k])))
+    np.testing.assert_array_equal(spins, expected)
+    assert flips + totals[0] == np.sum(spins != x)
