@@ -33,6 +33,7 @@ __all__ = ["EDNNEnergyModel"]
 MAX_TABLE_STATES = 2**20
 _PREDICT_BATCH = 2048
 _ACTIVATIONS = ("relu", "tanh", "softplus")
+_SCHEDULE = "cosine"
 
 ops = keras.ops
 _register = keras.saving.register_keras_serializable(package="skdcl")
@@ -201,7 +202,8 @@ class EDNNEnergyModel(KerasStateMixin, RegressorMixin, BaseEstimator):
             self.model_, "mse", X[train_idx].astype(np.float32), target[train_idx],
             valid=valid, epochs=self.epochs, batch_size=self.batch_size,
             learning_rate=self.learning_rate, early_stopping=self.early_stopping,
-            patience=self.n_iter_no_change, verbose=self.verbose, name=type(self).__name__)
+            patience=self.n_iter_no_change, schedule=_SCHEDULE, verbose=self.verbose,
+            name=type(self).__name__)
         self.n_epochs_ = len(self.history_["loss"])
         return self
 

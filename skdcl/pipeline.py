@@ -19,6 +19,11 @@ from .simulator import MetropolisSimulator
 
 __all__ = ["DCLPipeline"]
 
+# The default sub-models: instances in the signature, so that DCLPipeline().get_params(deep=True)
+# exposes rnn__* and ednn__* for grid searches; set_params clones them before changing them.
+_DEFAULT_RNN = RNNEnergyModel()
+_DEFAULT_EDNN = EDNNEnergyModel()
+
 # Fitted sequence models (and their label sets) keyed by parameters, data and T_obs, so that grid
 # search candidates differing only in EDNN parameters train the sequence model once per split.
 _SEQUENCE_CACHE = {}
@@ -92,7 +97,7 @@ class DCLPipeline(BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, rnn=RNNEnergyModel(), ednn=EDNNEnergyModel(), n_labels=30000,
+    def __init__(self, rnn=_DEFAULT_RNN, ednn=_DEFAULT_EDNN, n_labels=30000,
                  label_mix=(0.3, 0.5, 0.2),
                  label_temperatures=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5), refine=True,
                  refine_epochs=10, random_state=None, verbose=0):
@@ -105,6 +110,27 @@ class DCLPipeline(BaseEstimator):
         self.refine_epochs = refine_epochs
         self.random_state = random_state
         self.verbose = verbose
+
+    def set_params(self, **params):
+        """Set parameters, including those of the sub-models (``rnn__units``, ``ednn__focus``).
+
+        The default sub-models are shared by every pipeline built with them, so they are cloned
+        before any of their parameters changes.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : DCLPipeline
+        """
+        for name, default in (("rnn", _DEFAULT_RNN), ("ednn", _DEFAULT_EDNN)):
+            nested = any(key.startswith(name + "__") for key in params)
+            if nested and name not in params and getattr(self, name) is default:
+                setattr(self, name, clone(default))
+        return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):

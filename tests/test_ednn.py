@@ -16,7 +16,6 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdcl import IsingModel, MetropolisSimulator, PottsModel, ising_exact
 from skdcl.datasets import make_protocol_test_set, make_snapshots
@@ -249,46 +248,6 @@ def test_bad_prediction_inputs(ising4, fitted):
         unshared.predict(np.ones((1, 8, 8)))
     with pytest.raises(NotFittedError):
         EDNNEnergyModel().predict(X)
-
-
-def _check_params(estimator):
-    return dict(hidden_layer_sizes=(4,), epochs=1, focus=1, context=1, validation_fraction=0.0)
-
-
-SPIN_INPUT = ("the check feeds arbitrary float features; an EDNN takes spin configurations "
-              "(+-1 or Potts labels) on a lattice and rejects anything else with a ValueError")
-LATTICE_SIZE = ("an EDNN is extensive: it predicts lattices of any size, so a different number "
-                "of sites at prediction time is a feature, not an error")
-
-
-def _expected_failed_checks(estimator):
-    spin_checks = [
-        "check_estimators_dtypes", "check_fit_score_takes_y", "check_estimators_fit_returns_self",
-        "check_pipeline_consistency", "check_estimators_overwrite_params",
-        "check_estimators_pickle", "check_f_contiguous_array_estimator",
-        "check_fit2d_predict1d", "check_methods_subset_invariance",
-        "check_methods_sample_order_invariance", "check_dict_unchanged",
-        "check_dont_overwrite_parameters", "check_fit_idempotent", "check_fit_check_is_fitted",
-        "check_readonly_memmap_input", "check_estimators_nan_inf", "check_fit2d_1feature",
-        "check_fit2d_1sample", "check_positive_only_tag_during_fit", "check_dtype_object",
-        "check_regressors_train", "check_regressor_data_not_an_array",
-        "check_regressors_no_decision_function", "check_supervised_y_2d",
-        "check_regressors_int", "check_estimators_empty_data_messages",
-        "check_regressor_multioutput", "check_requires_y_none",
-        "check_regressors_train(readonly_memmap=True)",
-        "check_regressors_train(readonly_memmap=True,X_dtype=float32)",
-        "check_estimators_pickle(readonly_memmap=True)",
-    ]
-    reasons = {name: SPIN_INPUT for name in spin_checks}
-    reasons["check_n_features_in_after_fitting"] = LATTICE_SIZE
-    reasons["check_n_features_in"] = LATTICE_SIZE
-    return reasons
-
-
-@parametrize_with_checks([EDNNEnergyModel(**_check_params(None))],
-                         expected_failed_checks=_expected_failed_checks)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 # ---------------------------------------------------------------------- slow: accuracy figures

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdcl import IsingModel, PottsModel
 from skdcl.datasets import make_protocol_test_set, make_snapshots
@@ -27,16 +26,6 @@ from skdcl.montecarlo import ChainState, run_chains, seed_streams
 from skdcl.rnn import RNNEnergyModel
 
 TINY = dict(units=8, epochs=1, batch_size=64, random_state=0)
-
-# Checks that cannot apply to a model of spin configurations; each with its reason.
-EXPECTED_FAILED_CHECKS = {
-    "check_fit2d_1sample": "one snapshot of 1 site is not a lattice (sides must be >= 1 site "
-                           "each and the data must be spins); the error is a ValueError anyway",
-}
-
-SPIN_INPUT_REASON = ("inputs must be Ising spins (+-1) or Potts labels on a square lattice; the "
-                     "check feeds arbitrary floats, which are rejected with a ValueError")
-
 
 def _ising_snapshots(L=4, T=3.0, n=1000, seed=0):
     return make_snapshots(IsingModel(), L, T, n, random_state=seed)
@@ -245,33 +234,6 @@ def test_monte_carlo_engine_runs_on_the_model(fitted):
     state = ChainState(configs, fitted.energy(configs), seed_streams(4, 0))
     run_chains(kernel, state, 3.0, 5)
     np.testing.assert_allclose(state.energies, fitted.energy(state.configs), atol=1e-3)
-
-
-def _check_params(estimator):
-    return dict(units=4, epochs=1, batch_size=32, kernel_size=3, validation_fraction=0.0)
-
-
-def _expected_failed_checks(estimator):
-    spin_checks = [
-        "check_estimators_dtypes", "check_fit_score_takes_y", "check_estimators_fit_returns_self",
-        "check_pipeline_consistency", "check_estimators_overwrite_params",
-        "check_estimators_pickle", "check_f_contiguous_array_estimator",
-        "check_fit2d_predict1d", "check_methods_subset_invariance",
-        "check_methods_sample_order_invariance", "check_dict_unchanged",
-        "check_dont_overwrite_parameters", "check_fit_idempotent", "check_fit_check_is_fitted",
-        "check_n_features_in", "check_n_features_in_after_fitting", "check_readonly_memmap_input",
-        "check_estimators_nan_inf", "check_fit2d_1feature", "check_positive_only_tag_during_fit",
-        "check_dtype_object",
-    ]
-    reasons = {name: SPIN_INPUT_REASON for name in spin_checks}
-    reasons.update(EXPECTED_FAILED_CHECKS)
-    return reasons
-
-
-@parametrize_with_checks([RNNEnergyModel(**_check_params(None))],
-                         expected_failed_checks=_expected_failed_checks)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 # ---------------------------------------------------------------------- slow: accuracy figures

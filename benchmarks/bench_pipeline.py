@@ -1,0 +1,159 @@
+"""Benchmark of DCLPipeline: the main job, stage by stage, against exact results and a baseline.
+
+Usage::
+
+    python benchmarks/bench_pipeline.py ising          # 8x8 Ising, 100k snapshots at T_obs = 4
+    python benchmarks/bench_pipeline.py potts          # 8x8 Potts q=3 at T_obs = 2
+    python benchmarks/bench_pipeline.py glass          # 8x8 Edwards-Anderson spin glass, T_obs = 4
+    python benchmarks/bench_pipeline.py ising --n_labels 50000   # any DCLPipeline parameter
+
+Prints the time of each stage, the energy RMSE of the shared protocol (DESIGN.md) of the sequence
+model, the EDNN before and after the pseudo-likelihood refinement and the pseudo-likelihood
+baseline, per source temperature, then thermodynamics under the learned energy against exact
+results.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from skdcl import EdwardsAndersonModel, IsingModel, MetropolisSimulator, PottsModel, ising_exact
+from skdcl.baselines import PseudoLikelihoodIsing
+from skdcl.datasets import make_protocol_test_set, make_snapshots
+from skdcl.ednn import EDNNEnergyModel
+from skdcl.metrics import energy_rmse
+from skdcl.pipeline import DCLPipeline
+from skdcl.rnn import RNNEnergyModel
+
+
+def _rmse_table(model, X_test, source, predictions):
+    E = model.energy(X_test)
+    labels = ["random" if np.isinf(T) else f"{T:g}" for T in np.unique(source)]
+    print(f"{'model':<28}" + "".join(f"{label:>8}" for label in labels) + f"{'all':>8}")
+    for name, pred in predictions.items():
+        per_T = [energy_rmse(E[source == T], pred[source == T]) for T in np.unique(source)]
+        print(f"{name:<28}" + "".join(f"{r:>8.3f}" for r in per_T)
+              + f"{energy_rmse(E, pred):>8.3f}", flush=True)
+
+
+def _refine(pipeline, X, T_obs):
+    start = time.perf_counter()
+    pipeline.set_params(refine=True)
+    pipeline.ednn_.refine_pseudo_likelihood(X, T_obs, epochs=pipeline.refine_epochs,
+                                            random_state=0)
+    pipeline.timings_["refinement"] = time.perf_counter() - start
+
+
+def ising(**params):
+    model, T_obs = IsingModel(), 4.0
+    X = make_snapshots(model, 8, T_obs, 100_000, random_state=0)
+    X_test, source = make_protocol_test_set(model, 8, 1000, random_state=1)
+    pipeline = DCLPipeline(random_state=0, verbose=1).set_params(**params)
+    refine = pipeline.refine
+    pipeline.set_params(refine=False).fit(X, T_obs)
+    predictions = {"sequence model (RNN)": pipeline.rnn_.predict(X_test),
+                   "EDNN on RNN labels": pipeline.predict(X_test)}
+    if refine:
+        _refine(pipeline, X, T_obs)
+        predictions["EDNN refined (final)"] = pipeline.predict(X_test)
+    start = time.perf_counter()
+    baseline = PseudoLikelihoodIsing().fit(X, T_obs)
+    baseline_time = time.perf_counter() - start
+    predictions["pseudo-likelihood baseline"] = baseline.predict(X_test)
+    print("stage times (s): " + ", ".join(f"{k} {v:.0f}" for k, v in pipeline.timings_.items())
+          + f"; total {sum(pipeline.timings_.values()):.0f}; baseline {baseline_time:.0f}")
+    print("energy RMSE (J) of the shared protocol, per source temperature:")
+    _rmse_table(model, X_test, source, predictions)
+    temperatures = [1.5, 2.0, 2.269, 2.5, 3.0, 4.0]
+    start = time.perf_counter()
+    table = pipeline.simulate(temperatures, 16, n_chains=32, n_sweeps=10_000,
+                              n_equilibration=2000)
+    exact = ising_exact(16, temperatures)
+    print(f"16x16 Monte Carlo under the learned energy ({time.perf_counter() - start:.0f} s):")
+    print(f"{'T':>7}{'e':>11}{'+-':>9}{'e exact':>11}{'|diff|':>9}")
+    for row, e in zip(table.itertuples(), exact["energy"]):
+        print(f"{row.T:>7.3f}{row.energy:>11.5f}{row.energy_err:>9.5f}{e:>11.5f}"
+              f"{abs(row.energy - e):>9.5f}")
+    peak_T = np.round(np.arange(2.10, 2.50, 0.02), 3)
+    start = time.perf_counter()
+    scan = pipeline.simulate(peak_T, 16, n_chains=32, n_sweeps=10_000, n_equilibration=2000)
+    fine = ising_exact(16, np.linspace(2.0, 2.6, 601))
+    exact_peak = fine["T"][fine["specific_heat"].idxmax()]
+    peak = scan["T"][scan["specific_heat"].idxmax()]
+    print(f"specific-heat peak on 16x16: T = {peak:.3f} (exact {exact_peak:.4f}, "
+          f"{100 * abs(peak / exact_peak - 1):.2f}% off; grid step 0.02; "
+          f"{time.perf_counter() - start:.0f} s)")
+    start = time.perf_counter()
+    big = pipeline.simulate([2.0, 2.269, 3.0], 64, n_chains=8, n_sweeps=2000,
+                            n_equilibration=1000)
+    reference = ising_exact(64, [2.0, 2.269, 3.0])["energy"]
+    print(f"64x64 ({time.perf_counter() - start:.0f} s): " + ", ".join(
+        f"T={row.T:g} e={row.energy:.4f} (exact {e:.4f})"
+        for row, e in zip(big.itertuples(), reference)))
+
+
+def _compare_thermodynamics(pipeline, exact_model, temperatures, L, init, energy="ednn"):
+    kwargs = dict(n_chains=16, n_sweeps=4000, n_equilibration=2000, init=init)
+    start = time.perf_counter()
+    learned = pipeline.simulate(temperatures, L, energy=energy, **kwargs)
+    elapsed = time.perf_counter() - start
+    exact = MetropolisSimulator(exact_model, random_state=0).thermodynamics(
+        temperatures, L, **kwargs)
+    print(f"{L}x{L} energy per spin under the learned energy ({energy}, {elapsed:.0f} s) "
+          f"vs exact-model Monte Carlo:")
+    for row, e, err in zip(learned.itertuples(), exact["energy"], exact["energy_err"]):
+        print(f"  T={row.T:<5g} learned {row.energy:.4f}+-{row.energy_err:.4f}  "
+              f"exact {e:.4f}+-{err:.4f}  |diff| {abs(row.energy - e):.4f}", flush=True)
+
+
+def potts(**params):
+    model, T_obs = PottsModel(q=3), 2.0
+    X = make_snapshots(model, 8, T_obs, 100_000, random_state=0)
+    X_test, source = make_protocol_test_set(model, 8, 1000, random_state=1)
+    pipeline = DCLPipeline(random_state=0, verbose=1).set_params(**params).fit(X, T_obs)
+    print("stage times (s): " + ", ".join(f"{k} {v:.0f}" for k, v in pipeline.timings_.items()))
+    _rmse_table(model, X_test, source, {"sequence model (RNN)": pipeline.rnn_.predict(X_test),
+                                        "EDNN (final)": pipeline.predict(X_test)})
+    _compare_thermodynamics(pipeline, model, [0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0], 16,
+                            "ordered")
+
+
+def glass(**params):
+    model, T_obs = EdwardsAndersonModel(L=8, random_state=0), 4.0
+    X = make_snapshots(model, 8, T_obs, 100_000, random_state=0)
+    X_test, source = make_protocol_test_set(model, 8, 1000, random_state=1)
+    for shared in (False, True):
+        pipeline = DCLPipeline(rnn=RNNEnergyModel(symmetrize="none"),
+                               ednn=EDNNEnergyModel(shared=shared), random_state=0,
+                               verbose=1).set_params(**params).fit(X, T_obs)
+        held_out = make_snapshots(model, 8, T_obs, 5000, random_state=7)
+        print(f"shared={shared}: label-free score {pipeline.score(held_out, T_obs):.5f}; "
+              "stage times (s): "
+              + ", ".join(f"{k} {v:.0f}" for k, v in pipeline.timings_.items()))
+        _rmse_table(model, X_test, source, {"sequence model (RNN)": pipeline.rnn_.predict(X_test),
+                                            f"EDNN shared={shared}": pipeline.predict(X_test)})
+        _compare_thermodynamics(pipeline, model, [1.0, 1.5, 2.0, 3.0, 4.0], 8, "random")
+    _compare_thermodynamics(pipeline, model, [1.0, 2.0, 4.0], 8, "random", energy="rnn")
+
+
+def _parse_value(text):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["ising", "potts", "glass"])
+    known, rest = parser.parse_known_args()
+    params = {key.lstrip("-").replace("-", "_"): _parse_value(value)
+              for key, value in zip(rest[::2], rest[1::2])}
+    globals()[known.what](**params)
+
+
+if __name__ == "__main__":
+    main()
