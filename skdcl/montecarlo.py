@@ -71,7 +71,17 @@ LANES = 16
 
 @numba.njit(cache=True)
 def next_uint64(state):
-    """Next 64-bit output of the xoshiro256** stream held in ``state`` (uint64 array of 4)."""
+    """Next output of a xoshiro256** stream (compiled; call it from numba code).
+
+    Parameters
+    ----------
+    state : ndarray of uint64, shape (4,)
+        The stream's state, advanced in place.
+
+    Returns
+    -------
+    r : uint64
+    """
     r, state[0], state[1], state[2], state[3] = _xoshiro(state[0], state[1], state[2], state[3])
     return r
 
@@ -85,9 +95,10 @@ def _splitmix64(z):
 
 @numba.njit(cache=True)
 def seed_lanes(state):
-    """:data:`LANES` xoshiro256** states seeded from a chain's stream, which advances.
+    """:data:`LANES` xoshiro256** states seeded from a chain's stream (compiled).
 
-    Each lane word is the splitmix64 mix of the next output of ``state``.
+    Each lane word is the splitmix64 mix of the next output of ``state``, so the lanes are a
+    deterministic function of the chain's stream, which advances by ``4 * LANES`` draws.
 
     Parameters
     ----------
@@ -109,10 +120,17 @@ def seed_lanes(state):
 
 @numba.njit(cache=True, inline="always")
 def fill_lanes(lanes, out):
-    """Fill ``out`` (uint64, shape (m, LANES)) with the next m outputs of every lane.
+    """Next outputs of every lane, with vector instructions (compiled; call it from numba code).
 
-    ``out[r, k]`` is the r-th output of lane k. The loop over lanes compiles to vector
-    instructions (xoshiro256** with its multiplications by 5 and 9 as shifts and adds).
+    The loop over lanes vectorises: xoshiro256** with its multiplications by 5 and 9 written as
+    shifts and adds.
+
+    Parameters
+    ----------
+    lanes : ndarray of uint64, shape (4, LANES)
+        Lane states from :func:`seed_lanes`, advanced in place.
+    out : ndarray of uint64, shape (m, LANES)
+        Receives the next m outputs: ``out[r, k]`` is the r-th output of lane k.
     """
     for r in range(out.shape[0]):
         for k in range(LANES):
