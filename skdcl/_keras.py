@@ -78,7 +78,7 @@ def mean_output_loss(y_true, y_pred):
 
 
 def train(model, loss, x, y, *, valid=None, epochs, batch_size, learning_rate,
-          early_stopping=True, patience=3, schedule="cosine", verbose=0, name="model"):
+          early_stopping=True, patience=3, verbose=0, name="model"):
     """Fit a Keras model with Adam and a cosine-decayed learning rate.
 
     Parameters
@@ -92,11 +92,7 @@ def train(model, loss, x, y, *, valid=None, epochs, batch_size, learning_rate,
         Validation data, monitored for early stopping.
     epochs, batch_size : int
     learning_rate : float
-        Initial learning rate.
-    schedule : {"cosine", "plateau"}, default="cosine"
-        ``"cosine"``: decay the learning rate to zero along a cosine over all steps.
-        ``"plateau"``: divide it by 4 whenever the validation loss (or, without ``valid``, the
-        training loss) has not improved for ``max(2, patience // 3)`` epochs.
+        Initial learning rate, decayed to zero along a cosine over all steps.
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for ``patience`` epochs and restore the
         best weights (only with ``valid``).
@@ -117,15 +113,9 @@ def train(model, loss, x, y, *, valid=None, epochs, batch_size, learning_rate,
                                                        restore_best_weights=True))
     if verbose:
         callbacks.append(EpochProgress(name, epochs))
-    if schedule == "cosine":
-        steps = max(1, epochs * -(-len(x) // batch_size))
-        rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-    else:
-        rate = learning_rate
-        callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss" if valid is not None else "loss", factor=0.25,
-            patience=max(2, patience // 3), min_lr=learning_rate * 1e-3))
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss=loss)
+    steps = max(1, epochs * -(-len(x) // batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
                         callbacks=callbacks, validation_data=valid)
     return {key: [float(v) for v in values] for key, values in history.history.items()
