@@ -16,6 +16,7 @@ from numbers import Integral, Real
 
 import numba
 import numpy as np
+from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -25,7 +26,8 @@ from ._keras import KerasStateMixin, keras, mean_output_loss, seed_keras, train
 from .hamiltonians import LocalKernel
 from .lattice import (check_observation_temperature, check_snapshots, check_lattice_size,
                       infer_spin_kind)
-from .montecarlo import _accept
+from .metrics import log_pseudo_likelihood
+from .montecarlo import _accept, local_energy_changes
 
 __all__ = ["EDNNEnergyModel"]
 
@@ -307,9 +309,10 @@ class EDNNEnergyModel(KerasStateMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------- refinement
 
-    def refine_pseudo_likelihood(self, X, T_obs, *, epochs=10, batch_size=256,
-                                 learning_rate=2e-4, validation_fraction=0.1, random_state=None):
-        """Fine-tune the network on snapshots by maximising their pseudo-likelihood.
+    def refine_pseudo_likelihood(self, X, T_obs, *, parameters="scale", epochs=10,
+                                 batch_size=256, learning_rate=5e-5, validation_fraction=0.1,
+                                 max_samples=20_000, random_state=None):
+        """Fit the model further to snapshots by maximising their pseudo-likelihood.
 
         ``log P(s_i | rest) = -log sum_k exp(-(E(s_i = k) - E(s)) / T_obs)`` needs only the
         energy changes of single-site moves, which the tiles give cheaply. It needs no energy
@@ -322,13 +325,23 @@ class EDNNEnergyModel(KerasStateMixin, RegressorMixin, BaseEstimator):
             Equilibrium snapshots at ``T_obs`` (sides multiples of ``focus``).
         T_obs : float or array-like of shape (n_samples,)
             Their temperature.
+        parameters : {"scale", "output", "all"}, default="scale"
+            What is fitted. ``"scale"``: one factor multiplying every energy, found exactly (the
+            pseudo-likelihood is concave in it); it corrects the over- or under-confidence of
+            the sequence model the labels came from, and cannot harm what the snapshots do not
+            constrain. ``"output"``: the weights of the output layer (Adam). ``"all"``: every
+            weight (Adam); snapshots at one temperature leave many directions of a flexible
+            network unconstrained, so keep ``learning_rate`` small.
         epochs : int, default=10
-            Passes over the snapshots (the best epoch on the validation split is kept).
+            Passes over the snapshots (``"output"``, ``"all"``; the best epoch on the
+            validation split is kept).
         batch_size : int, default=256
-        learning_rate : float, default=2e-4
+        learning_rate : float, default=5e-5
             Initial learning rate of Adam, decayed along a cosine.
         validation_fraction : float, default=0.1
             Fraction of snapshots held out for early stopping.
+        max_samples : int, default=20000
+            Snapshots (evenly strided) the scale is fitted on.
         random_state : int, RandomState instance or None, default=None
             Seed of the split and the batch order.
 
@@ -338,25 +351,56 @@ class EDNNEnergyModel(KerasStateMixin, RegressorMixin, BaseEstimator):
         """
         X = self._check_X(X)
         T_obs = check_observation_temperature(T_obs, len(X), "T_obs")
-        rng = check_random_state(random_state)
-        seed_keras(rng if random_state is not None else None)
-        core = self.model_.get_layer("tiles")
-        inputs = keras.Input(X.shape[1:])
-        shifted = self._augmentation(rng)(inputs)
-        loss = _PseudoLikelihoodLoss(core, X.shape[1:], self.energy_scale_ / T_obs)(shifted)
-        trainer = keras.Model(inputs, loss)
-        train_idx, valid_idx = _split(len(X), validation_fraction, rng)
-        zeros = np.zeros(len(X), dtype=np.float32)
-        valid = None if valid_idx is None else (X[valid_idx].astype(np.float32),
-                                                 zeros[valid_idx])
-        history = train(trainer, mean_output_loss, X[train_idx].astype(np.float32),
-                        zeros[train_idx], valid=valid, epochs=epochs, batch_size=batch_size,
-                        learning_rate=learning_rate, patience=max(2, epochs // 4),
-                        verbose=self.verbose, name=f"{type(self).__name__} refinement")
-        self.refinement_history_ = history
+        if parameters not in ("scale", "output", "all"):
+            raise ValueError(
+                f"parameters must be 'scale', 'output' or 'all', got {parameters!r}.")
+        if parameters == "scale":
+            self._fit_scale(X[::-(-len(X) // max_samples)], T_obs)
+        else:
+            self._fine_tune(X, T_obs, parameters == "output", epochs=epochs,
+                            batch_size=batch_size, learning_rate=learning_rate,
+                            validation_fraction=validation_fraction, random_state=random_state)
         self.__dict__.pop("_cache", None)
         self.energy_per_site_ -= float(self.predict(X).mean()) / (X.shape[1] * X.shape[2])
         return self
+
+    def _fit_scale(self, X, T_obs):
+        """Multiply every energy by the factor of highest pseudo-likelihood."""
+        q = 0 if self.spin_kind_ == "ising" else self.n_states_
+        changes = local_energy_changes(self.local_kernel(X.shape[1:]), X, q) / T_obs
+        result = minimize_scalar(lambda factor: -log_pseudo_likelihood(factor * changes, q),
+                                 bounds=(0.1, 10.0), method="bounded",
+                                 options={"xatol": 1e-7})
+        self.scale_factor_ = float(result.x)
+        self.energy_scale_ *= self.scale_factor_
+        self.energy_per_site_ *= self.scale_factor_
+
+    def _fine_tune(self, X, T_obs, output_only, *, epochs, batch_size, learning_rate,
+                   validation_fraction, random_state):
+        """Adam on the negative log pseudo-likelihood of the snapshots."""
+        rng = check_random_state(random_state)
+        seed_keras(rng if random_state is not None else None)
+        core = self.model_.get_layer("tiles")
+        frozen = core.kernels[:-1] + core.biases if output_only else []
+        for weight in frozen:
+            weight.trainable = False
+        try:
+            inputs = keras.Input(X.shape[1:])
+            shifted = self._augmentation(rng)(inputs)
+            loss = _PseudoLikelihoodLoss(core, X.shape[1:], self.energy_scale_ / T_obs)(shifted)
+            trainer = keras.Model(inputs, loss)
+            train_idx, valid_idx = _split(len(X), validation_fraction, rng)
+            zeros = np.zeros(len(X), dtype=np.float32)
+            valid = None if valid_idx is None else (X[valid_idx].astype(np.float32),
+                                                     zeros[valid_idx])
+            self.refinement_history_ = train(
+                trainer, mean_output_loss, X[train_idx].astype(np.float32), zeros[train_idx],
+                valid=valid, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                patience=max(2, epochs // 4), verbose=self.verbose,
+                name=f"{type(self).__name__} refinement")
+        finally:
+            for weight in frozen:
+                weight.trainable = True
 
     # --------------------------------------------------------------------------- Monte Carlo
 

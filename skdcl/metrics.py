@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["energy_rmse", "pseudo_log_likelihood"]
+__all__ = ["energy_rmse", "pseudo_log_likelihood", "log_pseudo_likelihood"]
 
 
 def energy_rmse(energies_true, energies_pred):
@@ -64,6 +64,32 @@ def pseudo_log_likelihood(model, X, temperature):
     q = 0 if model.spin_kind == "ising" else int(model.n_states)
     X = check_snapshots(X, kind=model.spin_kind, q=q or None)
     changes = local_energy_changes(model.local_kernel(X.shape[1:]), X, q) / temperature
+    return log_pseudo_likelihood(changes, q)
+
+
+def log_pseudo_likelihood(changes, q):
+    """Mean ``log P(s_i | rest)`` from reduced energy changes of single-site moves.
+
+    Parameters
+    ----------
+    changes : ndarray of shape (n, Ly, Lx, m)
+        ``beta * dE`` of every move, as returned by
+        :func:`skdcl.montecarlo.local_energy_changes` divided by the temperature.
+    q : int
+        0 for Ising spins (``m = 1``); the number of Potts states otherwise (``m = q``, zero for
+        a site's own label).
+
+    Returns
+    -------
+    score : float
+        Mean over configurations and sites.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(log_pseudo_likelihood(np.zeros((1, 2, 2, 1)), 0), 6)  # a free spin: log 1/2
+    -0.693147
+    """
     if q == 0:
         return float(-np.mean(np.logaddexp(0.0, -changes[..., 0])))
     return float(-np.mean(_logsumexp(-changes)))

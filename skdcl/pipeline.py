@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, _fit_context
+from ._compat import Interval, StrOptions, _fit_context
 from .ednn import EDNNEnergyModel
 from .lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
                       infer_spin_kind)
@@ -30,13 +30,21 @@ _SEQUENCE_CACHE = {}
 _SEQUENCE_CACHE_SIZE = 8
 
 
+def _seeded(estimator, seed):
+    """A clone of ``estimator``, given ``seed`` unless it has a ``random_state`` of its own."""
+    estimator = clone(estimator)
+    if seed is not None and estimator.get_params().get("random_state", 0) is None:
+        estimator.set_params(random_state=seed)
+    return estimator
+
+
 class DCLPipeline(BaseEstimator):
     """Distribution-consistent learning: sequence model, energy labels, extensive model.
 
     ``fit(X, T_obs)`` trains the sequence model ``rnn`` on the snapshots, builds a label set that
     covers every energy a simulation will visit, labels it with the sequence model's energies
-    ``-T_obs log P``, trains the extensive model ``ednn`` on it, and (``refine=True``) fine-tunes
-    the EDNN on the snapshots themselves by maximising their pseudo-likelihood at ``T_obs``.
+    ``-T_obs log P``, trains the extensive model ``ednn`` on it, and refines the EDNN on the
+    snapshots themselves by maximising their pseudo-likelihood at ``T_obs`` (label-free).
 
     **The label set.** Snapshots typical at ``T_obs`` cover only the energies typical at
     ``T_obs``, and uniformly random spins all sit near zero energy. The label set mixes three
@@ -60,12 +68,16 @@ class DCLPipeline(BaseEstimator):
         Fractions of observed, tempered and random configurations in the label set.
     label_temperatures : tuple of float, default=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5)
         Temperatures of the tempered samples, as multiples of ``T_obs``.
-    refine : bool, default=True
-        Fine-tune the EDNN by pseudo-likelihood on the snapshots (label-free).
+    refine : {"scale", "output", "all"} or None, default="scale"
+        What the pseudo-likelihood refinement fits (see
+        :meth:`EDNNEnergyModel.refine_pseudo_likelihood`): one factor on every energy (exact,
+        and the best on every system measured: it corrects the sequence model's over- or
+        under-confidence), the output layer, or every weight; None skips it.
     refine_epochs : int, default=10
-        Epochs of the refinement.
+        Epochs of the refinement of ``"output"`` or ``"all"``.
     random_state : int, RandomState instance or None, default=None
-        Seed of the label set and of the refinement (the sub-models have their own).
+        Seed of the label set and the refinement, and of the sub-models that have no
+        ``random_state`` of their own.
     verbose : int, default=0
         Print the progress of each stage when > 0.
 
@@ -91,7 +103,7 @@ class DCLPipeline(BaseEstimator):
         "n_labels": [Interval(Integral, 10, None, closed="left")],
         "label_mix": [tuple, list],
         "label_temperatures": [tuple, list],
-        "refine": ["boolean"],
+        "refine": [StrOptions({"scale", "output", "all"}), None],
         "refine_epochs": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -99,7 +111,7 @@ class DCLPipeline(BaseEstimator):
 
     def __init__(self, rnn=_DEFAULT_RNN, ednn=_DEFAULT_EDNN, n_labels=30000,
                  label_mix=(0.3, 0.5, 0.2),
-                 label_temperatures=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5), refine=True,
+                 label_temperatures=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5), refine="scale",
                  refine_epochs=10, random_state=None, verbose=0):
         self.rnn = rnn
         self.ednn = ednn
@@ -158,15 +170,23 @@ class DCLPipeline(BaseEstimator):
         self.timings_["sequence model and labels"] = time.perf_counter() - start
         start = time.perf_counter()
         self._log(f"training the EDNN on {len(self.labels_['X'])} labelled configurations")
-        self.ednn_ = clone(self.ednn).fit(self.labels_["X"], self.labels_["energy"])
+        self.ednn_ = _seeded(self.ednn, self._seed(rng)).fit(self.labels_["X"],
+                                                            self.labels_["energy"])
         self.timings_["ednn"] = time.perf_counter() - start
         if self.refine:
             start = time.perf_counter()
             self._log("refining the EDNN by pseudo-likelihood on the snapshots")
-            self.ednn_.refine_pseudo_likelihood(X, self.T_obs_, epochs=self.refine_epochs,
-                                                random_state=rng)
+            self.ednn_.refine_pseudo_likelihood(X, self.T_obs_, parameters=self.refine,
+                                                epochs=self.refine_epochs,
+                                                random_state=self._seed(rng))
             self.timings_["refinement"] = time.perf_counter() - start
         return self
+
+    def _seed(self, rng):
+        """A seed for a sub-model drawn from ``rng``; None without a ``random_state``, so that
+        unseeded fits stay unseeded (and share the cached sequence model)."""
+        seed = int(rng.randint(0, 2**31 - 1))
+        return None if self.random_state is None else seed
 
     def _check_X(self, X, name="X"):
         """Snapshots of the fitted kind, or (before fit) of the kind their values say."""
@@ -191,15 +211,16 @@ class DCLPipeline(BaseEstimator):
 
     def _sequence_stage(self, X, mix, rng):
         """Fit the sequence model and label a set of configurations (cached across EDNN fits)."""
-        seed = int(rng.randint(0, 2**31 - 1))
-        key = joblib_hash((self.rnn.get_params(), X, self.T_obs_, self.n_labels, list(mix),
+        seed = self._seed(rng)
+        rnn = _seeded(self.rnn, seed)
+        key = joblib_hash((rnn.get_params(), X, self.T_obs_, self.n_labels, list(mix),
                            list(self.label_temperatures), seed))
         if key in _SEQUENCE_CACHE:
             self._log("sequence model and labels taken from the cache")
             return _SEQUENCE_CACHE[key]
         self._log(f"training the sequence model on {len(X)} snapshots")
-        rnn = clone(self.rnn).fit(X, self.T_obs_)
-        labels = self._label_set(rnn, X, mix, check_random_state(seed))
+        rnn.fit(X, self.T_obs_)
+        labels = self._label_set(rnn, X, mix, check_random_state(seed))  # seed None: global
         if len(_SEQUENCE_CACHE) >= _SEQUENCE_CACHE_SIZE:
             _SEQUENCE_CACHE.pop(next(iter(_SEQUENCE_CACHE)))
         _SEQUENCE_CACHE[key] = (rnn, labels)

@@ -162,22 +162,40 @@ def test_pseudo_likelihood_loss_matches_the_kernel(kind):
     assert float(np.mean(loss)) == pytest.approx(-expected, rel=1e-4)
 
 
-def test_refinement_corrects_a_wrong_energy_scale():
-    T = 3.0
-    X = make_snapshots(IsingModel(), 8, T, 5000, random_state=0)
+@pytest.fixture(scope="module")
+def half_scale():
+    """An EDNN fitted to half the true energies, and snapshots at T = 3."""
     labels = _spread(IsingModel(), 8, 3000, (1.5, 2.5, 4.0))
     model = EDNNEnergyModel(epochs=20, random_state=0).fit(labels,
                                                           0.5 * IsingModel().energy(labels))
+    X = make_snapshots(IsingModel(), 8, 3.0, 5000, random_state=0)
+    held_out = make_snapshots(IsingModel(), 8, 3.0, 1000, random_state=2)
+    return model, X, held_out
+
+
+def test_scale_refinement_corrects_a_wrong_energy_scale(half_scale):
+    model, X, held_out = half_scale
+    model = pickle.loads(pickle.dumps(model))
     X_test, _ = make_protocol_test_set(IsingModel(), 8, 100, random_state=1)
     E_test = IsingModel().energy(X_test)
     before = energy_rmse(E_test, model.predict(X_test))
-    held_out = make_snapshots(IsingModel(), 8, T, 1000, random_state=2)
-    score_before = pseudo_log_likelihood(model, held_out, T)
-    model.refine_pseudo_likelihood(X, T, epochs=10, learning_rate=1e-3, random_state=0)
-    after = energy_rmse(E_test, model.predict(X_test))
-    assert pseudo_log_likelihood(model, held_out, T) > score_before
-    assert after < before / 2
-    assert abs(model.predict(X).mean()) < 1e-3 * np.abs(model.predict(X)).mean() + 1e-6
+    model.refine_pseudo_likelihood(X, 3.0)
+    assert model.scale_factor_ == pytest.approx(2.0, rel=0.05)
+    assert energy_rmse(E_test, model.predict(X_test)) < before / 5
+    assert abs(model.predict(X).mean()) < 1e-6 * 64 * len(X)
+
+
+@pytest.mark.parametrize("parameters", ["output", "all"])
+def test_fine_tuning_raises_the_pseudo_likelihood(half_scale, parameters):
+    model, X, held_out = half_scale
+    model = pickle.loads(pickle.dumps(model))
+    score_before = pseudo_log_likelihood(model, held_out, 3.0)
+    model.refine_pseudo_likelihood(X, 3.0, parameters=parameters, epochs=5,
+                                   learning_rate=1e-3, random_state=0)
+    assert pseudo_log_likelihood(model, held_out, 3.0) > score_before + 0.01
+    assert all(w.trainable for w in model.model_.get_layer("tiles").weights)
+    with pytest.raises(ValueError, match="parameters must be"):
+        model.refine_pseudo_likelihood(X, 3.0, parameters="bias")
 
 
 def test_grid_search_ranks_blind_settings_last():

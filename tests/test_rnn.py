@@ -244,12 +244,12 @@ def ising8():
     X = make_snapshots(IsingModel(), 8, 4.0, 100_000, random_state=0)
     start = time.perf_counter()
     model = RNNEnergyModel(random_state=0).fit(X, 4.0)
-    return model, time.perf_counter() - start
+    return model, time.perf_counter() - start, X
 
 
 @pytest.mark.slow
 def test_ising_energy_accuracy(ising8):
-    model, fit_time = ising8
+    model, fit_time, _ = ising8
     X_test, _ = make_protocol_test_set(IsingModel(), 8, 1000, random_state=1)
     rmse = energy_rmse(IsingModel().energy(X_test), model.predict(X_test))
     assert rmse <= 1.0
@@ -282,16 +282,20 @@ def test_exact_log_probability_on_4x4():
 def test_monte_carlo_on_learned_energy(ising8, T):
     from skdcl.simulator import MetropolisSimulator
 
-    model, _ = ising8
-    table = MetropolisSimulator(model.set_params(symmetrize="none"), random_state=0) \
-        .thermodynamics([T], 8, n_chains=16, n_sweeps=400, n_equilibration=100)
+    model, _, X = ising8
+    model.set_params(symmetrize="none")  # the compiled kernel of the raw model
+    table = MetropolisSimulator(model, random_state=0).thermodynamics(
+        [T], 8, n_chains=16, n_sweeps=400, n_equilibration=100)
+    # learned energies are defined up to a constant: align their mean over the observed
+    # snapshots with the exact one
+    offset = (IsingModel().energy(X[:20_000]).mean() - model.predict(X[:20_000]).mean()) / 64
     model.set_params(symmetrize="full")
     exact = ising_exact(8, T).energy.iloc[0]
-    assert abs(table.energy.iloc[0] - exact) <= 0.05
+    assert abs(table.energy.iloc[0] + offset - exact) <= 0.05
 
 
 @pytest.mark.slow
 def test_samples_match_exact_monte_carlo(ising8):
-    model, _ = ising8
+    model, _, _ = ising8
     sampled = IsingModel().energy(model.sample(20_000, random_state=0)).mean() / 64
     assert abs(sampled - ising_exact(8, 4.0).energy.iloc[0]) <= 0.02
