@@ -26,5 +26,5 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"plot_",
     "within_subsection_order": "FileNameSortKey",
-    "reference_url": {"skdcl": None},
+    "write_computation_times": False,
 }
