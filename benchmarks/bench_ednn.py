@@ -15,12 +15,12 @@ the shared protocol of DESIGN.md (RMSE of mean-removed total energies over exact
 T = 1, 1.5, 2, 2.5, 3, 4, 6 and random configurations, drawn with other seeds).
 """
 
-import argparse
 import time
 
 import numba
 import numpy as np
 
+from _cli import run
 from skdcl import IsingModel, PottsModel
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.ednn import EDNNEnergyModel
@@ -166,22 +166,8 @@ def _keras_rate(estimator, X):
     print(f"Keras call per proposal: {n / (time.perf_counter() - start) / 1e9:.2e} flips per ns")
 
 
-def _parse_value(text):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"True": True, "False": False, "None": None}.get(text, text)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["accuracy", "potts", "thermo", "grid", "speed"])
-    known, rest = parser.parse_known_args()
-    params = {key.lstrip("-").replace("-", "_"): _parse_value(value)
-              for key, value in zip(rest[::2], rest[1::2])}
-    globals()[known.what](**params)
+    run(__doc__.splitlines()[0], {"accuracy": accuracy, "potts": potts, "thermo": thermo, "grid": grid, "speed": speed})
 
 
 if __name__ == "__main__":

@@ -13,17 +13,17 @@ baseline, per source temperature, then thermodynamics under the learned energy a
 results.
 """
 
-import argparse
 import copy
 import time
 
 import numpy as np
 
+from _cli import run
 from skdcl import EdwardsAndersonModel, IsingModel, MetropolisSimulator, PottsModel, ising_exact
 from skdcl.baselines import PseudoLikelihoodIsing
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.ednn import EDNNEnergyModel
-from skdcl.metrics import energy_rmse
+from skdcl.metrics import energy_offset, energy_rmse
 from skdcl.pipeline import DCLPipeline
 from skdcl.rnn import RNNEnergyModel
 
@@ -78,7 +78,7 @@ def ising(**params):
     start = time.perf_counter()
     table = pipeline.simulate(temperatures, 16, n_chains=32, n_sweeps=10_000,
                               n_equilibration=2000)
-    table["energy"] += _offset(model, pipeline, X)
+    table["energy"] += energy_offset(model, pipeline, X)
     exact = ising_exact(16, temperatures)
     print(f"16x16 Monte Carlo under the learned energy ({time.perf_counter() - start:.0f} s), "
           "energies aligned on the observed snapshots' mean:")
@@ -98,18 +98,11 @@ def ising(**params):
     start = time.perf_counter()
     big = pipeline.simulate([2.0, 2.269, 3.0], 64, n_chains=8, n_sweeps=2000,
                             n_equilibration=1000)
-    big["energy"] += _offset(model, pipeline, X)
+    big["energy"] += energy_offset(model, pipeline, X)
     reference = ising_exact(64, [2.0, 2.269, 3.0])["energy"]
     print(f"64x64 ({time.perf_counter() - start:.0f} s): " + ", ".join(
         f"T={row.T:g} e={row.energy:.4f} (exact {e:.4f})"
         for row, e in zip(big.itertuples(), reference)))
-
-
-def _offset(exact_model, pipeline, X, energy="ednn"):
-    """Per-spin constant aligning learned energies (defined up to a constant) with exact ones:
-    the difference of their means over the observed snapshots."""
-    model = pipeline if energy == "ednn" else pipeline.rnn_
-    return (exact_model.energy(X).mean() - model.predict(X).mean()) / X[0].size
 
 
 def _compare_thermodynamics(pipeline, X, exact_model, temperatures, L, init, energy="ednn"):
@@ -118,7 +111,8 @@ def _compare_thermodynamics(pipeline, X, exact_model, temperatures, L, init, ene
                   n_equilibration=2000 if energy == "ednn" else 200, init=init)
     start = time.perf_counter()
     learned = pipeline.simulate(temperatures, L, energy=energy, **kwargs)
-    learned["energy"] += _offset(exact_model, pipeline, X, energy)
+    learned["energy"] += energy_offset(exact_model,
+                                       pipeline if energy == "ednn" else pipeline.rnn_, X)
     elapsed = time.perf_counter() - start
     exact = MetropolisSimulator(exact_model, random_state=0).thermodynamics(
         temperatures, L, **kwargs)
@@ -133,7 +127,9 @@ def potts(**params):
     model, T_obs = PottsModel(q=3), 2.0
     X = make_snapshots(model, 8, T_obs, 100_000, random_state=0)
     X_test, source = make_protocol_test_set(model, 8, 1000, random_state=1)
-    pipeline = DCLPipeline(random_state=0, verbose=1).set_params(**params).fit(X, T_obs)
+    # 3x3 windows (focus 1, context 1): 3**9 states, tabulated for Monte Carlo
+    pipeline = DCLPipeline(ednn=EDNNEnergyModel(focus=1), random_state=0, verbose=1)
+    pipeline.set_params(**params).fit(X, T_obs)
     print("stage times (s): " + ", ".join(f"{k} {v:.0f}" for k, v in pipeline.timings_.items()))
     _rmse_table(model, X_test, source, {"sequence model (RNN)": pipeline.rnn_.predict(X_test),
                                         "EDNN (final)": pipeline.predict(X_test)})
@@ -159,22 +155,8 @@ def glass(**params):
     _compare_thermodynamics(pipeline, X, model, [1.0, 2.0, 4.0], 8, "random", energy="rnn")
 
 
-def _parse_value(text):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"True": True, "False": False, "None": None}.get(text, text)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["ising", "potts", "glass"])
-    known, rest = parser.parse_known_args()
-    params = {key.lstrip("-").replace("-", "_"): _parse_value(value)
-              for key, value in zip(rest[::2], rest[1::2])}
-    globals()[known.what](**params)
+    run(__doc__.splitlines()[0], {"ising": ising, "potts": potts, "glass": glass})
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ temperature, for the raw model and with each symmetry averaging. Speeds are also
 ratio to the exact Ising energy evaluation timed in the same run.
 """
 
-import argparse
 import time
 
 import numpy as np
 
+from _cli import run
 from skdcl import IsingModel, PottsModel
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.metrics import energy_rmse
@@ -82,26 +82,10 @@ def accuracy(system, n_samples=100_000, n_test=1000, **params):
     print(f"{'time (s)':>9}" + "".join(f"{t:>16.1f}" for _, t in columns.values()))
 
 
-def _parse_value(text):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"True": True, "False": False, "None": None}.get(text, text)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["throughput", "ising", "potts"])
-    parser.add_argument("--n-samples", type=int, default=100_000)
-    known, rest = parser.parse_known_args()
-    params = {key.lstrip("-").replace("-", "_"): _parse_value(value)
-              for key, value in zip(rest[::2], rest[1::2])}
-    if known.what == "throughput":
-        throughput()
-    else:
-        accuracy(known.what, n_samples=known.n_samples, **params)
+    run(__doc__.splitlines()[0], {"throughput": lambda: throughput(),
+                                  "ising": lambda **params: accuracy("ising", **params),
+                                  "potts": lambda **params: accuracy("potts", **params)})
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["energy_rmse", "pseudo_log_likelihood", "log_pseudo_likelihood"]
+__all__ = ["energy_rmse", "energy_offset", "pseudo_log_likelihood", "log_pseudo_likelihood"]
 
 
 def energy_rmse(energies_true, energies_pred):
@@ -28,6 +28,44 @@ def energy_rmse(energies_true, energies_pred):
             f"energies_true and energies_pred must be 1-d of equal length, got {a.shape} and "
             f"{b.shape}.")
     return float(np.sqrt(np.mean(((a - a.mean()) - (b - b.mean())) ** 2)))
+
+
+def energy_offset(reference, model, X):
+    """Energy per site that aligns a learned energy with a reference one over snapshots.
+
+    Learned energies are defined up to a constant (skdcl's are relative to their mean over the
+    observed snapshots). Adding this constant to a learned energy per spin, for instance to the
+    ``energy`` column of a thermodynamics table, makes its mean over ``X`` agree with the
+    reference, so that curves can be compared with exact ones. Being per site, it carries over
+    to other lattice sizes.
+
+    Parameters
+    ----------
+    reference : energy model
+        Exact model with ``energy(X)``.
+    model : energy model
+        Learned model with ``energy(X)``.
+    X : array-like of shape (n_samples, Ly, Lx)
+        Snapshots, typically the observed ones.
+
+    Returns
+    -------
+    offset : float
+        ``(mean reference energy - mean learned energy) / n_sites``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdcl import IsingModel
+    >>> class Shifted:
+    ...     def energy(self, X):
+    ...         return IsingModel().energy(X) + 8.0
+    >>> energy_offset(IsingModel(), Shifted(), np.ones((2, 4, 4)))
+    -0.5
+    """
+    X = np.asarray(X)
+    difference = np.mean(reference.energy(X)) - np.mean(model.energy(X))
+    return float(difference / (X.shape[1] * X.shape[2]))
 
 
 def pseudo_log_likelihood(model, X, temperature):

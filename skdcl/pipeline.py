@@ -1,7 +1,7 @@
 """DCLPipeline: from snapshots at one temperature to a local, extensive energy model."""
 
 import time
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from joblib import hash as joblib_hash

@@ -30,6 +30,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
+from ._energy_model import LearnedEnergyMixin
 from ._keras import KerasStateMixin, keras, mean_output_loss, seed_keras, train
 from .hamiltonians import LocalKernel
 from .lattice import (check_observation_temperature, check_snapshots, check_temperature,
@@ -43,7 +44,7 @@ _OFFSET_SAMPLES = 20_000
 _SYMMETRIES = ("none", "dihedral", "full", "translations")
 
 
-class RNNEnergyModel(KerasStateMixin, DensityMixin, BaseEstimator):
+class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEstimator):
     """Autoregressive model of lattice snapshots whose log-likelihood defines an energy.
 
     Fitted on equilibrium snapshots observed at one temperature ``T_obs``, the model gives
@@ -327,35 +328,8 @@ class RNNEnergyModel(KerasStateMixin, DensityMixin, BaseEstimator):
         check_is_fitted(self)
         return -self.T_obs_ * self.score_samples(X) - self.offset_
 
-    def energy(self, X):
-        """Total energies of configurations (the energy-model protocol; same as :meth:`predict`).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, Ly, Lx)
-            Configurations of the fitted lattice size.
-
-        Returns
-        -------
-        energies : ndarray of shape (n_samples,)
-        """
-        return self.predict(X)
-
-    @property
-    def spin_kind(self):
-        """``"ising"`` or ``"potts"``, as fitted (energy-model protocol)."""
-        check_is_fitted(self)
-        return self.spin_kind_
-
-    @property
-    def n_states(self):
-        """Number of values a site takes, as fitted (energy-model protocol)."""
-        check_is_fitted(self)
-        return self.n_states_
-
     def _check_X(self, X, name="X"):
         check_is_fitted(self)
-        q = self.n_states_ if self.spin_kind_ == "potts" else None
         if np.ndim(X) == 3 and tuple(np.shape(X)[1:]) != tuple(self.lattice_shape_):
             raise ValueError(
                 f"{name} holds {np.shape(X)[1]}x{np.shape(X)[2]} lattices, but this "
@@ -367,8 +341,7 @@ class RNNEnergyModel(KerasStateMixin, DensityMixin, BaseEstimator):
                 f"{name} has {np.shape(X)[1]} sites per row, but this RNNEnergyModel was fitted "
                 f"on {self.n_features_in_}: a sequence model is tied to the lattice size it was "
                 "fitted on.")
-        return check_snapshots(X, kind=self.spin_kind_, q=q, shape=self.lattice_shape_,
-                               name=name)
+        return self._check_fitted_snapshots(X, name, shape=self.lattice_shape_)
 
     def _permutation(self):
         return ordering_permutation(self.lattice_shape_, self.ordering)

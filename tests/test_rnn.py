@@ -6,12 +6,8 @@ of the issue (8x8 Ising and Potts, exact log P on 4x4, Monte Carlo and sampling)
 """
 
 import itertools
-import pickle
-import subprocess
-import sys
 import time
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -21,9 +17,11 @@ from skdcl import IsingModel, PottsModel
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.exact import ising_exact
 from skdcl.lattice import dihedral_images
-from skdcl.metrics import energy_rmse
+from skdcl.metrics import energy_offset, energy_rmse
 from skdcl.montecarlo import ChainState, run_chains, seed_streams
 from skdcl.rnn import RNNEnergyModel
+
+from .roundtrip import assert_round_trips
 
 TINY = dict(units=8, epochs=1, batch_size=64, random_state=0)
 
@@ -187,21 +185,7 @@ def test_not_fitted():
 
 def test_clone_pickle_joblib(ising4, fitted, tmp_path):
     assert clone(fitted).get_params() == fitted.get_params()
-    expected = fitted.predict(ising4[:20])
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(fitted)).predict(ising4[:20]),
-                                  expected)
-    joblib.dump(fitted, tmp_path / "model.joblib")
-    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(ising4[:20]),
-                                  expected)
-    np.save(tmp_path / "X.npy", ising4[:20])
-    np.save(tmp_path / "expected.npy", expected)
-    script = (
-        "import joblib, numpy as np\n"
-        f"model = joblib.load({str(tmp_path / 'model.joblib')!r})\n"
-        f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
-        f"np.testing.assert_array_equal(model.predict(X), np.load("
-        f"{str(tmp_path / 'expected.npy')!r}))\n")
-    subprocess.run([sys.executable, "-c", script], check=True)
+    assert_round_trips(fitted, ising4[:20], tmp_path)
 
 
 def test_grid_search_in_parallel(ising4):
@@ -288,7 +272,7 @@ def test_monte_carlo_on_learned_energy(ising8, T):
         [T], 8, n_chains=16, n_sweeps=400, n_equilibration=100)
     # learned energies are defined up to a constant: align their mean over the observed
     # snapshots with the exact one
-    offset = (IsingModel().energy(X[:20_000]).mean() - model.predict(X[:20_000]).mean()) / 64
+    offset = energy_offset(IsingModel(), model, X[:20_000])
     model.set_params(symmetrize="full")
     exact = ising_exact(8, T).energy.iloc[0]
     assert abs(table.energy.iloc[0] + offset - exact) <= 0.05
