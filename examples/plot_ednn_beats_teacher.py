@@ -12,8 +12,10 @@ label.
 
 Here the error of both models is resolved by energy: test configurations are binned by their
 exact energy, and the root-mean-square error is computed in each window. We also measure what
-the pipeline's last stage adds: fine-tuning the EDNN on the snapshots themselves by maximising
-their pseudo-likelihood (``refine=True``, the default), which needs no labels either.
+the pipeline's last stage adds: fitting the EDNN further to the snapshots themselves by
+maximising their pseudo-likelihood, which needs no labels either. By default
+(``refine="scale"``) it fits one factor on every energy, which corrects the over- or
+under-confidence of the sequence model the labels came from.
 
 Set ``SKDCL_QUICK_EXAMPLES=1`` for a reduced run of about a minute; with a few epochs of
 training its numbers are rougher and need not show the ordering of the full run.
@@ -22,9 +24,9 @@ training its numbers are rougher and need not show the ordering of the full run.
 # %%
 # Fit without the refinement
 # --------------------------
-# The pipeline is fitted with ``refine=False``; the refinement is then applied to its fitted
-# EDNN with the pipeline's own settings, which amounts to fitting with ``refine=True`` without
-# training the sequence model and the EDNN twice.
+# The pipeline is fitted with ``refine=None``; the default refinement is then applied to its
+# fitted EDNN with the pipeline's own settings, which amounts to fitting with the default
+# without training the sequence model and the EDNN twice.
 import os
 
 import matplotlib.pyplot as plt
@@ -40,11 +42,12 @@ ising = IsingModel()
 X = make_snapshots(ising, L=L, T=T_obs, n_samples=15_000 if QUICK else 100_000, random_state=0)
 
 pipeline = DCLPipeline(rnn=RNNEnergyModel(random_state=0), ednn=EDNNEnergyModel(random_state=0),
-                       refine=False, random_state=0)
+                       random_state=0)
+refine = pipeline.refine  # the default refinement
+pipeline.set_params(refine=None)
 if QUICK:
     pipeline.set_params(rnn__epochs=3, rnn__batch_size=128, ednn__epochs=40,
-                        ednn__batch_size=256, ednn__learning_rate=5e-3, n_labels=8000,
-                        refine_epochs=2)
+                        ednn__batch_size=256, ednn__learning_rate=5e-3, n_labels=8000)
 pipeline.fit(X, T_obs)
 
 X_test, source = make_protocol_test_set(ising, L, 200 if QUICK else 1000, random_state=1)
@@ -55,8 +58,9 @@ predictions = {"sequence model": pipeline.rnn_.predict(X_test),
 # %%
 # Refine by pseudo-likelihood
 # ---------------------------
-pipeline.ednn_.refine_pseudo_likelihood(X, T_obs, epochs=pipeline.refine_epochs, random_state=0)
-pipeline.set_params(refine=True)
+pipeline.ednn_.refine_pseudo_likelihood(X, T_obs, parameters=refine,
+                                        epochs=pipeline.refine_epochs, random_state=0)
+pipeline.set_params(refine=refine)
 predictions["EDNN refined"] = pipeline.predict(X_test)
 
 for name, E in predictions.items():

@@ -50,7 +50,7 @@ quick = dict(rnn__epochs=3, rnn__batch_size=128, ednn__epochs=20, ednn__batch_si
 pipelines = {}
 for shared in (False, True):
     pipeline = DCLPipeline(rnn=RNNEnergyModel(symmetrize="none", random_state=0),
-                           ednn=EDNNEnergyModel(shared=shared, random_state=0), refine=False,
+                           ednn=EDNNEnergyModel(shared=shared, random_state=0), refine=None,
                            random_state=0)
     if QUICK:
         pipeline.set_params(**quick)
@@ -73,14 +73,16 @@ for name, pipeline in pipelines.items():
 # The default sequence model, a masked convolution, computes every site's conditional with one
 # network shared by all sites: even with ``symmetrize="none"`` it is translation invariant, so
 # it cannot hold couplings that change from bond to bond, and its energy labels are poor for a
-# spin glass. The last stage of the pipeline needs no labels: it fine-tunes the EDNN on the
-# snapshots by maximising their pseudo-likelihood, and tiles that do not share weights can hold
-# every coupling. The labels being far off, the refinement runs here with a larger learning
-# rate (1e-2) than the pipeline's default (2e-4).
+# spin glass. The last stage of the pipeline needs no labels: it fits the EDNN further to the
+# snapshots by maximising their pseudo-likelihood. Its default, one factor on every energy
+# (``refine="scale"``), cannot repair couplings; fitting every weight (``refine="all"``) can,
+# and tiles that do not share weights can hold every coupling. The labels being far off, the
+# refinement runs here with a larger learning rate (1e-2) than the default of
+# :meth:`~skdcl.ednn.EDNNEnergyModel.refine_pseudo_likelihood`.
 for name, pipeline in pipelines.items():
-    pipeline.ednn_.refine_pseudo_likelihood(X, T_obs, epochs=pipeline.refine_epochs,
-                                            learning_rate=1e-2, random_state=0)
-    pipeline.set_params(refine=True)
+    pipeline.ednn_.refine_pseudo_likelihood(X, T_obs, parameters="all",
+                                            epochs=pipeline.refine_epochs, learning_rate=1e-2,
+                                            random_state=0)
     # The held-out pseudo-likelihood needs no energies and ranks the two the same way.
     print(f"{name + ' EDNN refined':>30}: RMSE "
           f"{energy_rmse(E_exact, pipeline.predict(X_test)):.3f} J; held-out log "
@@ -101,12 +103,13 @@ def offset(model):
     return np.mean(glass.energy(X) - model.predict(X)) / X[0].size
 
 
-# Monte Carlo under the sequence model is slower, so it runs at fewer temperatures and for
-# fewer sweeps. This sequence model being translation invariant, its energy misses the
-# couplings as the shared EDNN does.
+# Monte Carlo under the sequence model is much slower (a move recomputes every conditional
+# whose window holds the site), so it runs at fewer temperatures, with fewer chains and
+# sweeps. This sequence model being translation invariant, its energy misses the couplings as
+# the shared EDNN does.
 rnn_temperatures = np.array([1.0, 2.0, 4.0] if QUICK else [1.0, 1.5, 2.0, 3.0, 4.0])
-rnn_settings = dict(settings, n_sweeps=60 if QUICK else 1000,
-                    n_equilibration=60 if QUICK else 500)
+rnn_settings = dict(settings, n_chains=4 if QUICK else 8, n_sweeps=40 if QUICK else 500,
+                    n_equilibration=40 if QUICK else 250)
 runs = (("EDNN, unshared tiles", unshared, "ednn", temperatures, settings),
         ("EDNN, shared tiles", pipelines["shared"], "ednn", temperatures, settings),
         ("sequence model", unshared, "rnn", rnn_temperatures, rnn_settings))
