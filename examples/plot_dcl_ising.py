@@ -28,6 +28,7 @@ import numpy as np
 
 from skdcl import (DCLPipeline, EDNNEnergyModel, IsingModel, RNNEnergyModel, energy_rmse,
                    ising_exact, make_protocol_test_set, make_snapshots)
+from skdcl.metrics import energy_offset
 from skdcl.plotting import plot_parity, plot_thermodynamics
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"
@@ -81,7 +82,7 @@ figure = plot_parity(E_exact, predictions)
 temperatures = np.round(np.linspace(1.5, 4.0, 6 if QUICK else 26), 3)
 table = pipeline.simulate(temperatures, L=16, n_chains=16, n_sweeps=300 if QUICK else 3000,
                           n_equilibration=200 if QUICK else 1000)
-offset = np.mean(ising.energy(X) - pipeline.predict(X)) / X[0].size
+offset = energy_offset(ising, pipeline, X)
 table["energy"] += offset
 print(f"constant added to the learned energy per spin: {offset:.4f} J")
 exact = ising_exact(16, temperatures)

@@ -26,6 +26,7 @@ import numpy as np
 
 from skdcl import (DCLPipeline, EDNNEnergyModel, MetropolisSimulator, PottsModel,
                    RNNEnergyModel, energy_rmse, make_protocol_test_set, make_snapshots)
+from skdcl.metrics import energy_offset
 from skdcl.plotting import plot_parity, plot_thermodynamics
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"
@@ -78,7 +79,7 @@ temperatures = np.round(np.linspace(0.6, 2.0, 5 if QUICK else 15), 3)
 settings = dict(n_chains=8 if QUICK else 16, n_sweeps=150 if QUICK else 3000,
                 n_equilibration=100 if QUICK else 1000, random_state=0)
 learned = pipeline.simulate(temperatures, L=16, **settings)
-learned["energy"] += np.mean(potts.energy(X) - pipeline.predict(X)) / X[0].size
+learned["energy"] += energy_offset(potts, pipeline, X)
 exact = MetropolisSimulator(potts).thermodynamics(temperatures, 16, **settings)
 deviation = np.abs(learned["energy"] - exact["energy"])
 print(f"16x16: largest |e - e_exact| = {deviation.max():.4f} J per spin "

@@ -23,6 +23,7 @@ import numpy as np
 
 from skdcl import (DCLPipeline, EDNNEnergyModel, IsingModel, RNNEnergyModel, ising_exact,
                    make_snapshots)
+from skdcl.metrics import energy_offset
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"
 
@@ -44,7 +45,7 @@ pipeline.fit(X, T_obs)
 # constant (the learned ones are zero on average over the observed snapshots); energy is
 # extensive, so one constant per spin, which aligns learned and exact energies of the observed
 # snapshots, serves every size.
-offset = np.mean(IsingModel().energy(X) - pipeline.predict(X)) / X[0].size
+offset = energy_offset(IsingModel(), pipeline, X)
 ground = np.ones((1, 64, 64), dtype=np.int8)
 print(f"ground-state energy per spin predicted for 64x64: "
       f"{pipeline.predict(ground)[0] / 64**2 + offset:.4f} J (exact -2)")

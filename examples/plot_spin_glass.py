@@ -30,6 +30,7 @@ import numpy as np
 
 from skdcl import (DCLPipeline, EDNNEnergyModel, EdwardsAndersonModel, MetropolisSimulator,
                    RNNEnergyModel, energy_rmse, make_protocol_test_set, make_snapshots)
+from skdcl.metrics import energy_offset
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"
 
@@ -98,11 +99,6 @@ settings = dict(n_chains=8 if QUICK else 16, n_sweeps=300 if QUICK else 4000,
                 n_equilibration=300 if QUICK else 2000, init="random", random_state=0)
 reference = MetropolisSimulator(glass).thermodynamics(temperatures, 8, **settings)
 
-
-def offset(model):
-    return np.mean(glass.energy(X) - model.predict(X)) / X[0].size
-
-
 # Monte Carlo under the sequence model is much slower (a move recomputes every conditional
 # whose window holds the site), so it runs at fewer temperatures, with fewer chains and
 # sweeps. This sequence model being translation invariant, its energy misses the couplings as
@@ -116,7 +112,7 @@ runs = (("EDNN, unshared tiles", unshared, "ednn", temperatures, settings),
 tables = {}
 for name, pipeline, energy, T, kwargs in runs:
     table = pipeline.simulate(T, 8, energy=energy, **kwargs)
-    table["energy"] += offset(getattr(pipeline, energy + "_"))
+    table["energy"] += energy_offset(glass, getattr(pipeline, energy + "_"), X)
     tables[name] = table
 
 exact_at = dict(zip(reference["T"], reference["energy"]))
