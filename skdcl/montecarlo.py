@@ -215,7 +215,9 @@ def _chain_sweeper(sweep):
 
 def _sweeper(kernel):
     """The compiled multi-chain sweep for one kernel (compiled once per kernel function)."""
-    key = (kernel.delta_energy, kernel.site_update)
+    # everything the compiled sweep depends on: one site update can serve Ising (32 random
+    # bits a move) and Potts (64) models
+    key = (kernel.delta_energy, kernel.site_update, kernel.random_bits)
     if key not in _SWEEPERS:
         update = kernel.site_update or _metropolis_update(kernel.delta_energy)
         _SWEEPERS[key] = _make_sweeper(update, kernel.site_update is not None

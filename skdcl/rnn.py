@@ -40,7 +40,7 @@ __all__ = ["RNNEnergyModel"]
 
 _EVAL_BATCH = 1024
 #: Largest number of (evenly strided) training snapshots the energy offset is averaged over.
-_OFFSET_SAMPLES = 20_000
+_OFFSET_SAMPLES = 2000
 _SYMMETRIES = ("none", "dihedral", "full", "translations")
 
 
@@ -121,7 +121,7 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
     T_obs_ : float
         Observation temperature.
     offset_ : float
-        Mean of ``-T_obs * score_samples`` over the training snapshots (over 20000 of them,
+        Mean of ``-T_obs * score_samples`` over the training snapshots (over 2000 of them,
         evenly strided, when there are more), subtracted by :meth:`predict`.
     history_ : dict of list
         Loss (mean negative log-likelihood per site, in nats) per epoch, and validation loss.

@@ -141,6 +141,19 @@ def test_monte_carlo_tracks_the_model_energy(q):
     np.testing.assert_allclose(state.energies, model.energy(state.configs), atol=1e-3)
 
 
+def test_potts_proposals_after_an_ising_model_shares_the_compiled_sweep(fitted):
+    # Ising and Potts EDNNs share the table update but not the random bits a move reads
+    run_chains(fitted.local_kernel((4, 4)), ChainState(
+        np.ones((1, 4, 4), np.int8), np.zeros(1), seed_streams(1, 0)), 2.0, 1)
+    X = _spread(PottsModel(q=3), 4, 300, (1.0, 2.0))
+    potts = EDNNEnergyModel(**{**TINY, "focus": 1}).fit(X, PottsModel(q=3).energy(X))
+    configs = np.zeros((4, 8, 8), dtype=np.int8)
+    state = ChainState(configs, potts.energy(configs), seed_streams(4, 0))
+    run_chains(potts.local_kernel((8, 8)), state, 1e6, 1, q=3)  # every move accepted
+    counts = np.bincount(state.configs.ravel(), minlength=3)
+    assert counts[0] == 0 and min(counts[1:]) > 0.4 * counts.sum()
+
+
 def test_monte_carlo_samples_the_boltzmann_distribution_of_the_model(fitted):
     # every 4x4 configuration: the exact thermal averages under the learned energy
     configs = np.array(list(itertools.product((-1, 1), repeat=16)), dtype=np.int8)
