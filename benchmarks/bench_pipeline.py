@@ -142,7 +142,7 @@ def glass(**params):
     X = make_snapshots(model, 8, T_obs, 100_000, random_state=0)
     X_test, source = make_protocol_test_set(model, 8, 1000, random_state=1)
     for shared in (False, True):
-        pipeline = DCLPipeline(rnn=RNNEnergyModel(symmetrize="none"),
+        pipeline = DCLPipeline(rnn=RNNEnergyModel(symmetrize="none", shared=False),
                                ednn=EDNNEnergyModel(shared=shared), random_state=0,
                                verbose=1).set_params(**params).fit(X, T_obs)
         held_out = make_snapshots(model, 8, T_obs, 5000, random_state=7)

@@ -65,6 +65,11 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         Side of the window each conditional of ``"masked_conv"`` reads (an even size is rounded
         up to the next odd one); a window wider than the lattice covers it once. Ignored by
         ``"gru"``.
+    shared : bool, default=True
+        One network for every position of the sequence. With False the first layer of
+        ``"masked_conv"`` also has weights of its own at every position (initially zero, added
+        to the shared ones), for systems whose law changes from site to site, such as a spin
+        glass with fixed couplings (with ``symmetrize="none"``). Ignored by ``"gru"``.
     dropout : float, default=0.0
         Dropout on the inputs of each GRU layer. Ignored by ``"masked_conv"``.
     ordering : {"snake", "raster", "spiral"}, default="snake"
@@ -82,7 +87,8 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         global spin flip (Ising; then the masked convolution's conditionals are exactly odd and
         the flip costs nothing) or the ``q!`` label permutations (Potts); ``"translations"``:
         ``"full"`` times every lattice translation. ``"none"`` assumes no symmetry (for instance
-        a spin glass with fixed couplings, or a field).
+        a field, or a spin glass with fixed couplings, which also needs ``shared=False``: a
+        shared network sees every site alike).
     augment : bool, default=True
         Train on a random image of each snapshot under the ``symmetrize`` group, drawn afresh
         for every batch.
@@ -157,6 +163,7 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         "units": [Interval(Integral, 1, None, closed="left")],
         "layers": [Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 2, None, closed="left")],
+        "shared": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "ordering": [StrOptions({"snake", "raster", "spiral"})],
         "kind": [StrOptions({"auto", "ising", "potts"})],
@@ -173,7 +180,8 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         "verbose": ["verbose"],
     }
 
-    def __init__(self, cell="masked_conv", units=64, layers=2, kernel_size=7, dropout=0.0,
+    def __init__(self, cell="masked_conv", units=64, layers=2, kernel_size=7, shared=True,
+                 dropout=0.0,
                  ordering="snake", kind="auto", q=None, symmetrize="full", augment=True,
                  epochs=10, batch_size=256, learning_rate=2e-3, validation_fraction=0.1,
                  early_stopping=True, n_iter_no_change=3, random_state=None, verbose=0):
@@ -181,6 +189,7 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         self.units = units
         self.layers = layers
         self.kernel_size = kernel_size
+        self.shared = shared
         self.dropout = dropout
         self.ordering = ordering
         self.kind = kind
@@ -250,6 +259,7 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
             "units": self.units, "layers": self.layers, "radius": radius,
             "dropout": float(self.dropout), "n_states": self.n_states_,
             "odd": self.spin_kind_ == "ising" and self.symmetrize in ("full", "translations"),
+            "shared": self.shared,
         }
 
     def _split(self, X, rng):
@@ -551,8 +561,10 @@ def _encode(sequences, n_states):
 class _MaskedConvCore(keras.layers.Layer):
     """Conditionals from masked periodic windows through a shared residual network."""
 
-    def __init__(self, lattice_shape, ordering, radius, units, layers, n_states, odd, **kwargs):
+    def __init__(self, lattice_shape, ordering, radius, units, layers, n_states, odd,
+                 shared=True, **kwargs):
         super().__init__(**kwargs)
+        self.shared = bool(shared)
         self.lattice_shape = tuple(lattice_shape)
         self.ordering = ordering
         self.radius = radius
@@ -571,18 +583,37 @@ class _MaskedConvCore(keras.layers.Layer):
     def build(self, input_shape):
         width = self.window_index.shape[1] * (1 if self.n_states == 2 else self.n_states)
         self.hidden[0].build((None, width))
+        if not self.shared:  # a first layer of its own at every sequence position
+            n = len(self.window_index)
+            self.position_kernel = self.add_weight(
+                shape=(n, width, self.units), initializer="zeros", name="position_kernel")
+            if not self.odd:
+                self.position_bias = self.add_weight(shape=(n, self.units),
+                                                     initializer="zeros", name="position_bias")
         for layer in self.hidden[1:]:
             layer.build((None, self.units))
         self.head.build((None, self.units))
 
-    def _network(self, features):
-        h = self.hidden[0](features)
+    def _first_layer(self, features, t):
+        """``features`` of every position ``(n, N, F)`` (``t`` None) or of position ``t``."""
+        layer = self.hidden[0]
+        if self.shared:
+            return layer(features)
+        kernel = layer.kernel + (self.position_kernel if t is None else self.position_kernel[t])
+        h = (ops.einsum("ntf,tfu->ntu", features, kernel) if t is None
+             else ops.matmul(features, kernel))
+        if not self.odd:
+            h = h + layer.bias + (self.position_bias if t is None else self.position_bias[t])
+        return layer.activation(h)
+
+    def _network(self, features, t=None):
+        h = self._first_layer(features, t)
         for layer in self.hidden[1:]:
             h = h + layer(h)
         return self.head(h)
 
-    def _logits(self, features):
-        logits = self._network(features)
+    def _logits(self, features, t=None):
+        logits = self._network(features, t)
         return logits[..., 0] if self.n_states == 2 else logits
 
     def _features(self, sequences, index, mask):
@@ -602,7 +633,7 @@ class _MaskedConvCore(keras.layers.Layer):
     def step(self, sequences, t, state):
         features = self._features(sequences, self.window_index[t],
                                   self.window_mask[t].astype(np.float32))
-        return ops.convert_to_numpy(self._logits(features)), state
+        return ops.convert_to_numpy(self._logits(features, t)), state
 
     def dependency_tables(self, site_permutations):
         return _dependency_tables(self.window_index, self.window_mask,
@@ -619,6 +650,13 @@ class _MaskedConvCore(keras.layers.Layer):
             return values[0], values[1] if len(values) > 1 else np.zeros(n_out)
 
         w0, b0 = weights(self.hidden[0], self.units)
+        # per position (a leading axis of one when shared)
+        w0, b0 = w0[None], b0[None]
+        if not self.shared:
+            w0 = w0 + np.asarray(self.position_kernel, dtype=np.float64)
+            if not self.odd:
+                b0 = b0 + np.asarray(self.position_bias, dtype=np.float64)
+            b0 = np.broadcast_to(b0, (len(w0), self.units)).copy()
         pairs = [weights(layer, self.units) for layer in self.hidden[1:]]
         hidden_w = np.stack([w for w, _ in pairs]) if pairs else np.zeros((0, self.units,
                                                                            self.units))
@@ -630,7 +668,7 @@ class _MaskedConvCore(keras.layers.Layer):
         config = super().get_config()
         config.update(lattice_shape=list(self.lattice_shape), ordering=self.ordering,
                       radius=self.radius, units=self.units, layers=self.n_layers,
-                      n_states=self.n_states, odd=self.odd)
+                      n_states=self.n_states, odd=self.odd, shared=self.shared)
         return config
 
 @_register
@@ -730,12 +768,12 @@ def _build_model(architecture):
     n_sites = shape[0] * shape[1]
     if architecture["cell"] == "gru":
         core = _GRUCore(architecture["units"], architecture["layers"],
-                                 architecture["n_states"], architecture["dropout"], name="core")
+                        architecture["n_states"], architecture["dropout"], name="core")
     else:
         core = _MaskedConvCore(shape, architecture["ordering"], architecture["radius"],
-                                        architecture["units"], architecture["layers"],
-                                        architecture["n_states"], architecture["odd"],
-                                        name="core")
+                               architecture["units"], architecture["layers"],
+                               architecture["n_states"], architecture["odd"],
+                               architecture["shared"], name="core")
     inputs = keras.Input((n_sites,))
     return keras.Model(inputs, core(inputs))
 
@@ -843,8 +881,9 @@ def _conditional_log_prob(config_flat, sites, value_table, t, index, mask, chang
             n += 1
     site = sites[t]
     own = value_table[new_state if site == changed else _state(config_flat[site], n_states)]
-    _network(features_index, features_value, n, w0, b0, hidden_w, hidden_b, head_w, head_b,
-             h, out)
+    p = t if w0.shape[0] > 1 else 0  # weights of this position, or the shared ones
+    _network(features_index, features_value, n, w0[p], b0[p], hidden_w, hidden_b, head_w,
+             head_b, h, out)
     if n_states == 2:
         z = out[0] if own == 1 else -out[0]
         return -np.log1p(np.exp(-z)) if z > 0 else z - np.log1p(np.exp(z))
@@ -871,7 +910,7 @@ def _masked_conv_delta(config, i, j, new_value, params):
     Ly, Lx = config.shape
     head_b = weights[5]
     n_states = 2 if head_b.shape[0] == 1 else head_b.shape[0]
-    units = weights[1].shape[0]
+    units = weights[1].shape[1]
     scratch = (np.empty(index.shape[1], dtype=np.int64), np.empty(index.shape[1]),
                np.empty(units), np.empty(max(units, head_b.shape[0])))
     flat = config.reshape(Ly * Lx)

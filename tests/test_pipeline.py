@@ -239,7 +239,7 @@ def test_potts_energy_down_to_low_temperature():
 def test_spin_glass_energy_down_to_low_temperature():
     glass = EdwardsAndersonModel(L=8, random_state=0)
     X = make_snapshots(glass, 8, 4.0, 100_000, random_state=0)
-    pipeline = DCLPipeline(rnn=RNNEnergyModel(symmetrize="none"),
+    pipeline = DCLPipeline(rnn=RNNEnergyModel(symmetrize="none", shared=False),
                            ednn=EDNNEnergyModel(shared=False), random_state=0).fit(X, 4.0)
     temperatures = [1.0, 1.5, 2.0, 3.0, 4.0]
     learned = pipeline.simulate(temperatures, 8, n_chains=16, n_sweeps=4000,

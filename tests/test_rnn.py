@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from skdcl import IsingModel, PottsModel
+from skdcl import EdwardsAndersonModel, IsingModel, PottsModel
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.exact import ising_exact
 from skdcl.lattice import dihedral_images
@@ -72,6 +72,34 @@ def test_sampling_steps_match_teacher_forcing(ising4, cell):
     for t in range(16):
         logits, state = core.step(sequences, t, state)
         np.testing.assert_allclose(logits, full[:, t], atol=1e-5)
+
+
+def test_position_weights_keep_a_normalised_model_and_exact_kernel(ising4):
+    model = RNNEnergyModel(shared=False, symmetrize="none", **TINY).fit(ising4, 3.0)
+    total = np.exp(model.score_samples(_all_configurations((-1, 1), (4, 4)))).sum()
+    assert total == pytest.approx(1.0, abs=1e-5)
+    core = model.model_.layers[-1]
+    sequences = np.random.default_rng(0).choice([-1.0, 1.0], size=(5, 16)).astype(np.float32)
+    full, state = np.asarray(model.model_(sequences)), None
+    for t in range(16):
+        logits, state = core.step(sequences, t, state)
+        np.testing.assert_allclose(logits, full[:, t], atol=1e-5)
+    kernel = model.local_kernel((4, 4))
+    config, moved = ising4[0].copy(), ising4[0].copy()
+    moved[2, 1] *= -1
+    delta = kernel.delta_energy(config, 2, 1, np.int8(moved[2, 1]), kernel.params)
+    assert delta == pytest.approx(model.energy(moved[None])[0] - model.energy(config[None])[0],
+                                  abs=1e-4)
+
+
+def test_position_weights_learn_site_dependent_couplings():
+    glass = EdwardsAndersonModel(L=4, random_state=0)
+    X = make_snapshots(glass, 4, 1.5, 4000, random_state=0)
+    held_out = make_snapshots(glass, 4, 1.5, 1000, random_state=1)
+    scores = {shared: RNNEnergyModel(shared=shared, symmetrize="none", units=16, epochs=8,
+                                     random_state=0).fit(X, 1.5).score(held_out)
+              for shared in (True, False)}
+    assert scores[False] > scores[True] + 0.5
 
 
 def test_predict_is_relative_to_training_mean(ising4, fitted):
