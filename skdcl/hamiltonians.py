@@ -181,7 +181,7 @@ class IsingModel(LatticeModel):
 
 
 class PottsModel(LatticeModel):
-    """q-state Potts model ``H = -J sum_<ij> delta(s_i, s_j)`` with labels ``0 .. q-1``.
+    """q-state Potts model ``H = -J sum_<ij> delta(s_i, s_j)``, labels 0 to q - 1.
 
     Parameters
     ----------
