@@ -1,7 +1,7 @@
 """DCLPipeline: from snapshots at one temperature to a local, extensive energy model."""
 
 import time
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import hash as joblib_hash
@@ -75,6 +75,10 @@ class DCLPipeline(BaseEstimator):
         under-confidence), the output layer, or every weight; None skips it.
     refine_epochs : int, default=10
         Epochs of the refinement of ``"output"`` or ``"all"``.
+    refine_learning_rate : float, default=5e-5
+        Initial learning rate of the refinement of ``"output"`` or ``"all"``. Larger rates
+        (about 1e-2) suit an EDNN with ``shared=False``, whose per-tile weights the labels
+        constrain less.
     random_state : int, RandomState instance or None, default=None
         Seed of the label set and the refinement, and of the sub-models that have no
         ``random_state`` of their own.
@@ -105,6 +109,7 @@ class DCLPipeline(BaseEstimator):
         "label_temperatures": [tuple, list],
         "refine": [StrOptions({"scale", "output", "all"}), None],
         "refine_epochs": [Interval(Integral, 1, None, closed="left")],
+        "refine_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -112,7 +117,7 @@ class DCLPipeline(BaseEstimator):
     def __init__(self, rnn=_DEFAULT_RNN, ednn=_DEFAULT_EDNN, n_labels=30000,
                  label_mix=(0.3, 0.5, 0.2),
                  label_temperatures=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5), refine="scale",
-                 refine_epochs=10, random_state=None, verbose=0):
+                 refine_epochs=10, refine_learning_rate=5e-5, random_state=None, verbose=0):
         self.rnn = rnn
         self.ednn = ednn
         self.n_labels = n_labels
@@ -120,6 +125,7 @@ class DCLPipeline(BaseEstimator):
         self.label_temperatures = label_temperatures
         self.refine = refine
         self.refine_epochs = refine_epochs
+        self.refine_learning_rate = refine_learning_rate
         self.random_state = random_state
         self.verbose = verbose
 
@@ -178,6 +184,7 @@ class DCLPipeline(BaseEstimator):
             self._log("refining the EDNN by pseudo-likelihood on the snapshots")
             self.ednn_.refine_pseudo_likelihood(X, self.T_obs_, parameters=self.refine,
                                                 epochs=self.refine_epochs,
+                                                learning_rate=self.refine_learning_rate,
                                                 random_state=self._seed(rng))
             self.timings_["refinement"] = time.perf_counter() - start
         return self

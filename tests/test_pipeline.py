@@ -79,6 +79,17 @@ def test_label_mix_shapes_the_label_set(ising4):
     assert "refinement" not in pipeline.timings_
 
 
+def test_refine_learning_rate_reaches_the_refinement(ising4):
+    unrefined = _tiny(refine=None).fit(ising4, 3.0).predict(ising4[:50])
+
+    def change(rate):
+        refined = _tiny(refine="all", refine_learning_rate=rate).fit(ising4, 3.0)
+        shift = refined.predict(ising4[:50]) - unrefined
+        return np.std(shift)  # the refinement also recentres energies: compare the spread
+
+    assert change(1e-9) < 1e-3 < change(1e-2)
+
+
 def test_predict_on_any_size_and_energy_protocol(fitted):
     X8 = make_snapshots(IsingModel(), 8, 3.0, 4, random_state=1)
     np.testing.assert_allclose(fitted.predict(np.tile(X8, (1, 2, 2))), 4 * fitted.predict(X8),
@@ -168,6 +179,7 @@ def test_bad_inputs(X, y, match):
     (dict(label_mix=(-1.0, 1.0, 1.0)), "label_mix"),
     (dict(label_temperatures=(0.5, -1.0)), "label_temperatures"),
     (dict(n_labels=5), "n_labels"),
+    (dict(refine_learning_rate=0.0), "refine_learning_rate"),
 ])
 def test_bad_parameters(ising4, params, match):
     with pytest.raises(ValueError, match=match):
