@@ -72,7 +72,9 @@ class DCLPipeline(BaseEstimator):
         What the pseudo-likelihood refinement fits (see
         :meth:`EDNNEnergyModel.refine_pseudo_likelihood`): one factor on every energy (exact,
         and the best on every system measured: it corrects the sequence model's over- or
-        under-confidence), the output layer, or every weight; None skips it.
+        under-confidence), the output layer, or every weight; None skips it. For a spin glass
+        (``EDNNEnergyModel(shared=False)``, labels far from the couplings) fit every weight:
+        ``refine="all", refine_learning_rate=1e-2``.
     refine_epochs : int, default=10
         Epochs of the refinement of ``"output"`` or ``"all"``.
     refine_learning_rate : float, default=5e-5
