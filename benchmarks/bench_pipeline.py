@@ -128,8 +128,7 @@ def potts(**params):
     X = make_snapshots(model, 8, T_obs, 100_000, random_state=0)
     X_test, source = make_protocol_test_set(model, 8, 1000, random_state=1)
     # 3x3 windows (focus 1, context 1): 3**9 states, tabulated for Monte Carlo
-    pipeline = DCLPipeline(ednn=EDNNEnergyModel(focus=1, learning_rate=5e-3), random_state=0,
-                           verbose=1)
+    pipeline = DCLPipeline(ednn=EDNNEnergyModel(focus=1), random_state=0, verbose=1)
     pipeline.set_params(**params).fit(X, T_obs)
     print("stage times (s): " + ", ".join(f"{k} {v:.0f}" for k, v in pipeline.timings_.items()))
     _rmse_table(model, X_test, source, {"sequence model (RNN)": pipeline.rnn_.predict(X_test),

@@ -47,7 +47,7 @@ pipeline = DCLPipeline(rnn=RNNEnergyModel(random_state=0), ednn=EDNNEnergyModel(
                        random_state=0)
 if QUICK:
     pipeline.set_params(rnn__epochs=3, rnn__batch_size=128, ednn__epochs=40,
-                        ednn__batch_size=256, ednn__learning_rate=5e-3, n_labels=8000)
+                        ednn__batch_size=256, n_labels=8000)
 pipeline.fit(X, T_obs)
 print("stage times: " + ", ".join(f"{stage} {seconds:.0f} s"
                                   for stage, seconds in pipeline.timings_.items()))

@@ -40,13 +40,12 @@ print(f"{len(X)} snapshots, labels {np.unique(X)}")
 # The EDNN reads 3x3 windows, one per site (``focus=1, context=1``): each holds every bond of
 # its centre site, and with ``3 ** 9`` states a window's energy is tabulated once for Monte
 # Carlo. The default 4x4 windows have ``3 ** 16`` states, too many to tabulate, and Monte Carlo
-# would evaluate the tile network at every move. One-hot windows of 27 inputs train better with
-# a larger learning rate than the default (5e-3 against 2e-3).
+# would evaluate the tile network at every move.
 #
 # Averaging the sequence model over its symmetry group costs one evaluation per image: 48 for
 # the Potts model (8 rotations and reflections times 3! label permutations). The reduced mode
 # averages over the 8 rotations and reflections only.
-ednn = EDNNEnergyModel(focus=1, context=1, learning_rate=5e-3, random_state=0)
+ednn = EDNNEnergyModel(focus=1, context=1, random_state=0)
 pipeline = DCLPipeline(rnn=RNNEnergyModel(random_state=0), ednn=ednn, random_state=0)
 if QUICK:
     pipeline.set_params(rnn__symmetrize="dihedral", rnn__epochs=3, rnn__batch_size=128,

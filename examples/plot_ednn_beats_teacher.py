@@ -47,7 +47,7 @@ refine = pipeline.refine  # the default refinement
 pipeline.set_params(refine=None)
 if QUICK:
     pipeline.set_params(rnn__epochs=3, rnn__batch_size=128, ednn__epochs=40,
-                        ednn__batch_size=256, ednn__learning_rate=5e-3, n_labels=8000)
+                        ednn__batch_size=256, n_labels=8000)
 pipeline.fit(X, T_obs)
 
 X_test, source = make_protocol_test_set(ising, L, 200 if QUICK else 1000, random_state=1)

@@ -51,7 +51,7 @@ if QUICK:
     # The reduced mode also skips the refinement, whose energy changes for the largest windows
     # come from evaluating their networks.
     pipeline.set_params(rnn__epochs=3, rnn__batch_size=128, ednn__epochs=10,
-                        ednn__batch_size=256, ednn__learning_rate=5e-3, n_labels=3000,
+                        ednn__batch_size=256, n_labels=3000,
                         refine=None)
 grid = {"ednn__focus": [1, 2], "ednn__context": [0, 1, 2]}
 # One held-out split in the reduced mode, three folds otherwise.

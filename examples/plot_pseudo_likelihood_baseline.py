@@ -53,7 +53,7 @@ def compare(model, name):
                            ednn=EDNNEnergyModel(random_state=0), random_state=0)
     if QUICK:
         pipeline.set_params(rnn__epochs=3, rnn__batch_size=128, ednn__epochs=40,
-                            ednn__batch_size=256, ednn__learning_rate=5e-3, n_labels=8000)
+                            ednn__batch_size=256, n_labels=8000)
     start = time.perf_counter()
     pipeline.fit(X, T_obs)
     pipeline_time = time.perf_counter() - start

@@ -50,7 +50,7 @@ held_out = make_snapshots(glass, L=8, T=T_obs, n_samples=2000 if QUICK else 10_0
 # sequence model and its label set from a cache and trains only its EDNN. They are fitted
 # without the final refinement, which is applied below.
 quick = dict(rnn__epochs=3, rnn__batch_size=128, ednn__epochs=20, ednn__batch_size=256,
-             ednn__learning_rate=5e-3, n_labels=5000, refine_epochs=3)
+             n_labels=5000, refine_epochs=3)
 pipelines = {}
 for shared in (False, True):
     pipeline = DCLPipeline(rnn=RNNEnergyModel(symmetrize="none", shared=False, random_state=0),

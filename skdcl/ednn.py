@@ -75,7 +75,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         Maximum number of passes over the training configurations.
     batch_size : int, default=64
         Configurations per gradient step.
-    learning_rate : float, default=2e-3
+    learning_rate : float, default=5e-3
         Initial learning rate of Adam, decayed to zero along a cosine over ``epochs``.
     validation_fraction : float, default=0.1
         Fraction of the configurations held out to monitor the validation loss (0 disables it).
@@ -153,7 +153,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
 
     def __init__(self, focus=2, context=1, hidden_layer_sizes=(32, 64), activation="relu",
                  shared=True, augment=True, kind="auto", q=None, epochs=100, batch_size=64,
-                 learning_rate=2e-3, validation_fraction=0.1, early_stopping=False,
+                 learning_rate=5e-3, validation_fraction=0.1, early_stopping=False,
                  n_iter_no_change=10, random_state=None, verbose=0):
         self.focus = focus
         self.context = context

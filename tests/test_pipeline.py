@@ -237,8 +237,7 @@ def test_potts_energy_down_to_low_temperature():
     potts = PottsModel(q=3)
     X = make_snapshots(potts, 8, 2.0, 100_000, random_state=0)
     # 3x3 windows: 3**9 states, tabulated for Monte Carlo
-    pipeline = DCLPipeline(ednn=EDNNEnergyModel(focus=1, learning_rate=5e-3),
-                           random_state=0).fit(X, 2.0)
+    pipeline = DCLPipeline(ednn=EDNNEnergyModel(focus=1), random_state=0).fit(X, 2.0)
     temperatures = [0.7, 0.9, 1.0, 1.2, 1.5, 2.0]
     learned = pipeline.simulate(temperatures, 16, n_chains=16, n_sweeps=4000,
                                 n_equilibration=2000)
