@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_rnn.py throughput           # table: training and log P snapshots/s
     python benchmarks/bench_rnn.py ising                # 8x8 Ising, T_obs=4, default settings
     python benchmarks/bench_rnn.py potts                # 8x8 Potts q=3, T_obs=2
+    python benchmarks/bench_rnn.py checks               # exact log P, Monte Carlo, sampling
     python benchmarks/bench_rnn.py ising --cell gru --epochs 5    # any estimator parameter
 
 Accuracy follows DESIGN.md: 100k snapshots from exact Monte Carlo at ``T_obs``, test
@@ -14,14 +15,15 @@ temperature, for the raw model and with each symmetry averaging. Speeds are also
 ratio to the exact Ising energy evaluation timed in the same run.
 """
 
+import itertools
 import time
 
 import numpy as np
 
 from _cli import run
-from skdcl import IsingModel, PottsModel
+from skdcl import IsingModel, MetropolisSimulator, PottsModel, ising_exact
 from skdcl.datasets import make_protocol_test_set, make_snapshots
-from skdcl.metrics import energy_rmse
+from skdcl.metrics import energy_offset, energy_rmse
 from skdcl.rnn import RNNEnergyModel
 
 ARCHITECTURES = {
@@ -82,10 +84,40 @@ def accuracy(system, n_samples=100_000, n_test=1000, **params):
     print(f"{'time (s)':>9}" + "".join(f"{t:>16.1f}" for _, t in columns.values()))
 
 
+def checks(**params):
+    """The figures the slow tests assert: exact log P on 4x4, Monte Carlo and sampling on 8x8."""
+    ising, T = IsingModel(), 3.0
+    X = make_snapshots(ising, 4, T, 60_000, random_state=0)
+    held_out = make_snapshots(ising, 4, T, 10_000, random_state=1)
+    model = RNNEnergyModel(random_state=0, **params).fit(X, T)
+    every = np.array(list(itertools.product((-1, 1), repeat=16)), dtype=np.int8)
+    energies = ising.energy(every.reshape(-1, 4, 4))
+    exact = (-ising.energy(held_out) / T - np.logaddexp.reduce(-energies / T)).mean()
+    print(f"4x4, T = 3: mean log P of 10000 held-out snapshots {model.score(held_out):.4f}, "
+          f"exact {exact:.4f} ({100 * abs(model.score(held_out) / exact - 1):.3f}% off)")
+    X = make_snapshots(ising, 8, 4.0, 100_000, random_state=0)
+    model = RNNEnergyModel(random_state=0, **params).fit(X, 4.0)
+    symmetrize = model.symmetrize
+    model.set_params(symmetrize="none")  # the compiled kernel runs the raw model
+    table = MetropolisSimulator(model, random_state=0).thermodynamics(
+        [3.0, 4.0], 8, n_chains=16, n_sweeps=400, n_equilibration=100)
+    offset = energy_offset(ising, model, X[:20_000])
+    model.set_params(symmetrize=symmetrize)
+    for row, e in zip(table.itertuples(), ising_exact(8, [3.0, 4.0])["energy"]):
+        print(f"8x8 Monte Carlo under the learned energy (raw model), T = {row.T:g}: "
+              f"e = {row.energy + offset:.4f} +- {row.energy_err:.4f}, exact {e:.4f}, "
+              f"|diff| {abs(row.energy + offset - e):.4f}")
+    sampled = ising.energy(model.sample(20_000, random_state=0)).mean() / 64
+    e = ising_exact(8, 4.0)["energy"].iloc[0]
+    print(f"20000 samples at T_obs = 4: mean energy per spin {sampled:.4f}, exact {e:.4f}, "
+          f"|diff| {abs(sampled - e):.4f}")
+
+
 def main():
     run(__doc__.splitlines()[0], {"throughput": lambda: throughput(),
                                   "ising": lambda **params: accuracy("ising", **params),
-                                  "potts": lambda **params: accuracy("potts", **params)})
+                                  "potts": lambda **params: accuracy("potts", **params),
+                                  "checks": checks})
 
 
 if __name__ == "__main__":
