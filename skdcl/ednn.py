@@ -435,8 +435,9 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         geometry = _tile_geometry(shape, self.focus, self.context, self.n_states_)
         windows = geometry["window_sites"]
         tables = self.energy_scale_ * self.model_.get_layer("tiles").tabulate()
-        params = (tables, self._tile_sets(len(windows)), windows, geometry["site_tiles"],
-                  geometry["site_weights"], geometry["site_counts"], self.n_states_)
+        params = (np.ascontiguousarray(tables.ravel()),
+                  _site_moves_table(geometry, self._tile_sets(len(windows)), tables.shape[1]),
+                  windows, self.n_states_)
         return LocalKernel(_table_delta, params, _table_update,
                            random_bits=32 if self.spin_kind_ == "ising" else 64,
                            init_aux=_TileCodes(windows, self.n_states_))
@@ -780,20 +781,33 @@ def _tile_code(flat, window_sites, t, n_states, changed, new_state):
     return code
 
 
+def _site_moves_table(geometry, tile_set, n_codes):
+    """Per site, for each tile whose window holds it: (tile, start of its table, code step).
+
+    Returns an int64 array ``(n_sites, 3 * M)``, M the largest number of such tiles; sites held
+    by fewer tiles are padded with ``(0, 0, 0)``, a move that changes nothing. One small array
+    read in site order keeps the compiled update lean (a few loads per tile).
+    """
+    tiles = geometry["site_tiles"]
+    held = np.arange(tiles.shape[1]) < geometry["site_counts"][:, None]
+    moves = np.stack([tiles, tile_set[tiles] * n_codes, geometry["site_weights"]], axis=-1)
+    moves *= held[..., None]
+    return np.ascontiguousarray(moves.reshape(len(tiles), -1), dtype=np.int64)
+
+
 @numba.njit(cache=True, inline="always")
 def _table_delta(config, i, j, new_value, params):
     """Energy change of setting site (i, j), from the tabulated tiles that hold it."""
-    tables, tile_set, window_sites, site_tiles, site_weights, site_counts, n_states = params
+    tables, moves, window_sites, n_states = params
     Lx = config.shape[1]
     flat = config.reshape(config.size)
     site = i * Lx + j
     step = _state(new_value, n_states) - _state(config[i, j], n_states)
     delta = 0.0
-    for m in range(site_counts[site]):
-        t = site_tiles[site, m]
-        code = _tile_code(flat, window_sites, t, n_states, -1, 0)
-        delta += tables[tile_set[t], code + step * site_weights[site, m]] \
-            - tables[tile_set[t], code]
+    for m in range(moves.shape[1] // 3):
+        index = moves[site, 3 * m + 1] + _tile_code(flat, window_sites, moves[site, 3 * m],
+                                                    n_states, -1, 0)
+        delta += tables[index + step * moves[site, 3 * m + 2]] - tables[index]
     return delta
 
 
@@ -803,7 +817,8 @@ _TWO_TO_MINUS_32 = 1.0 / 4294967296.0
 @numba.njit(cache=True, inline="always")
 def _table_update(config, aux, i, j, params, q, beta, table, r):
     """Metropolis move with tile codes kept per chain in ``aux``: a few lookups per proposal."""
-    tables, tile_set, window_sites, site_tiles, site_weights, site_counts, _ = params
+    tables = params[0]
+    moves = params[1]
     Lx = config.shape[1]
     site = i * Lx + j
     old = config[i, j]
@@ -814,17 +829,16 @@ def _table_update(config, aux, i, j, params, q, beta, table, r):
         pick = numba.int64(((r >> numba.uint64(32)) * numba.uint64(q - 1)) >> 32)
         new = numba.int8((old + 1 + pick) % q)
         step = new - old
+    n_moves = moves.shape[1] // 3
     dE = 0.0
-    for m in range(site_counts[site]):
-        t = site_tiles[site, m]
-        row = tile_set[t]
-        code = aux[t]
-        dE += tables[row, code + step * site_weights[site, m]] - tables[row, code]
+    for m in range(n_moves):
+        index = moves[site, 3 * m + 1] + aux[moves[site, 3 * m]]
+        dE += tables[index + step * moves[site, 3 * m + 2]] - tables[index]
     u = (r & numba.uint64(0xFFFFFFFF)) * _TWO_TO_MINUS_32
     if _accept(beta * dE, u):
         config[i, j] = new
-        for m in range(site_counts[site]):
-            aux[site_tiles[site, m]] += step * site_weights[site, m]
+        for m in range(n_moves):
+            aux[moves[site, 3 * m]] += step * moves[site, 3 * m + 2]
         return 1, dE
     return 0, 0.0
 
