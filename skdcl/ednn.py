@@ -269,6 +269,24 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         raw = np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
         return self.energy_scale_ * raw + self.energy_per_site_ * X.shape[1] * X.shape[2]
 
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of the predicted energies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, Ly, Lx)
+            Configurations.
+        y : array-like of shape (n_samples,)
+            Their true energies.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            ``1 - sum (y - predict(X))**2 / sum (y - mean(y))**2``; 1 is a perfect fit.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def _check_X(self, X, name="X"):
         X = self._check_fitted_snapshots(X, name)
         self._check_shape(X.shape[1:], name)
