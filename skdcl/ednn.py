@@ -454,7 +454,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         windows = geometry["window_sites"]
         tables = self.energy_scale_ * self.model_.get_layer("tiles").tabulate()
         params = (np.ascontiguousarray(tables.ravel()),
-                  _site_moves_table(geometry, self._tile_sets(len(windows)), tables.shape[1]),
+                  _packed_site_tiles(geometry, self._tile_sets(len(windows)), tables.shape[1]),
                   windows, self.n_states_)
         return LocalKernel(_table_delta, params, _table_update,
                            random_bits=32 if self.spin_kind_ == "ising" else 64,
@@ -799,7 +799,7 @@ def _tile_code(flat, window_sites, t, n_states, changed, new_state):
     return code
 
 
-def _site_moves_table(geometry, tile_set, n_codes):
+def _packed_site_tiles(geometry, tile_set, n_codes):
     """Per site, for each tile whose window holds it: (tile, start of its table, code step).
 
     Returns an int64 array ``(n_sites, 3 * M)``, M the largest number of such tiles; sites held

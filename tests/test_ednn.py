@@ -16,7 +16,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skdcl import IsingModel, MetropolisSimulator, PottsModel, ising_exact
 from skdcl.datasets import make_protocol_test_set, make_snapshots
-from skdcl.ednn import EDNNEnergyModel
+from skdcl.ednn import EDNNEnergyModel, _packed_site_tiles, _tile_geometry
 from skdcl.metrics import energy_rmse, pseudo_log_likelihood
 from skdcl.montecarlo import ChainState, run_chains, seed_streams
 
@@ -92,6 +92,21 @@ def test_reproducible_with_random_state(ising4, fitted):
     X, E = ising4
     again = EDNNEnergyModel(**TINY).fit(X, E)
     np.testing.assert_array_equal(again.predict(X[:50]), fitted.predict(X[:50]))
+
+
+def test_packed_site_tiles_pad_with_moves_that_change_nothing():
+    # 5x5 windows of 3x3 tiles on 6x6: a site lies in the windows of one or two tiles per axis
+    geometry = _tile_geometry((6, 6), 3, 1, 2)
+    counts = geometry["site_counts"]
+    assert counts.min() < counts.max()
+    records = _packed_site_tiles(geometry, np.arange(4), 10).reshape(len(counts), -1, 3)
+    for site, count in enumerate(counts):
+        tiles = geometry["site_tiles"][site, :count]
+        np.testing.assert_array_equal(records[site, :count, 0], tiles)
+        np.testing.assert_array_equal(records[site, :count, 1], 10 * tiles)
+        np.testing.assert_array_equal(records[site, :count, 2],
+                                      geometry["site_weights"][site, :count])
+        assert not records[site, count:].any()
 
 
 @pytest.mark.parametrize("params, shape", [
