@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_pipeline.py ising          # 8x8 Ising, 100k snapshots at T_obs = 4
     python benchmarks/bench_pipeline.py potts          # 8x8 Potts q=3 at T_obs = 2
     python benchmarks/bench_pipeline.py glass          # 8x8 Edwards-Anderson spin glass, T_obs = 4
+    python benchmarks/bench_pipeline.py mix            # Ising: effect of the label-set mix
     python benchmarks/bench_pipeline.py ising --n_labels 50000   # any DCLPipeline parameter
 
 Prints the time of each stage, the energy RMSE of the shared protocol (DESIGN.md) of the sequence
@@ -105,6 +106,38 @@ def ising(**params):
         for row, e in zip(big.itertuples(), reference)))
 
 
+MIXES = {"observed only": (1.0, 0.0, 0.0), "observed + random": (0.8, 0.0, 0.2),
+         "tempered only": (0.0, 1.0, 0.0), "default": (0.3, 0.5, 0.2)}
+
+
+def mix(**params):
+    """One sequence model; an EDNN (scale-refined) on the label set of each mix."""
+    model, T_obs = IsingModel(), 4.0
+    X = make_snapshots(model, 8, T_obs, 100_000, random_state=0)
+    X_test, source = make_protocol_test_set(model, 8, 1000, random_state=1)
+    pipeline = DCLPipeline(refine=None, random_state=0).set_params(**params).fit(X, T_obs)
+    temperatures = [1.5, 2.0, 2.269, 3.0]
+    exact = ising_exact(16, temperatures)["energy"].to_numpy()
+    predictions, deviations = {}, {}
+    for name, fractions in MIXES.items():
+        pipeline.set_params(label_mix=fractions)
+        # the pipeline's own label-set builder, on the one fitted sequence model
+        labels = pipeline._label_set(pipeline.rnn_, X, pipeline._check_mix(),
+                                     np.random.RandomState(1))
+        pipeline.ednn_ = EDNNEnergyModel(random_state=0).fit(labels["X"], labels["energy"])
+        pipeline.ednn_.refine_pseudo_likelihood(X, T_obs)
+        predictions[f"{name} {fractions}"] = pipeline.predict(X_test)
+        table = pipeline.simulate(temperatures, 16, n_chains=16, n_sweeps=4000,
+                                  n_equilibration=2000)
+        aligned = table["energy"].to_numpy() + energy_offset(model, pipeline, X)
+        deviations[name] = np.abs(aligned - exact)
+        print(f"{name}: 16x16 |e - e_exact| at T = {temperatures}: "
+              + ", ".join(f"{d:.4f}" for d in deviations[name]), flush=True)
+    print("energy RMSE (J) of the shared protocol, EDNN after the scale refinement, "
+          "per source temperature; label mix (observed, tempered, random):")
+    _rmse_table(model, X_test, source, predictions)
+
+
 def _compare_thermodynamics(pipeline, X, exact_model, temperatures, L, init, energy="ednn"):
     # Monte Carlo on the sequence model re-evaluates a few dozen conditionals per move: shorter
     kwargs = dict(n_chains=16, n_sweeps=4000 if energy == "ednn" else 500,
@@ -159,7 +192,7 @@ def glass(**params):
 
 
 def main():
-    run(__doc__.splitlines()[0], {"ising": ising, "potts": potts, "glass": glass})
+    run(__doc__.splitlines()[0], {"ising": ising, "potts": potts, "glass": glass, "mix": mix})
 
 
 if __name__ == "__main__":
