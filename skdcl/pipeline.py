@@ -56,6 +56,10 @@ class DCLPipeline(BaseEstimator):
       colder ones reach down to the ground states, hotter ones up to disorder;
     * uniformly random configurations.
 
+    Tempered samples alone miss the hot and random configurations and observed ones alone the
+    random ones; the default mix covers both ends (``benchmarks/bench_pipeline.py mix``
+    compares mixes on the Ising model).
+
     Parameters
     ----------
     rnn : RNNEnergyModel, default=RNNEnergyModel()
