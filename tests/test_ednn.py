@@ -344,6 +344,7 @@ def test_thermodynamics_on_16x16(ising8_exact):
 def test_potts_exact_labels_accuracy():
     potts = PottsModel(q=3)
     X = _training_set(potts, (0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.3, 1.6, 2.0, 3.0))
-    model = EDNNEnergyModel(random_state=0).fit(X, potts.energy(X))
+    # 3x3 windows (each holds every bond of its centre site): 27 one-hot inputs
+    model = EDNNEnergyModel(focus=1, random_state=0).fit(X, potts.energy(X))
     X_test, _ = make_protocol_test_set(potts, 8, 1000, random_state=1)
     assert energy_rmse(potts.energy(X_test), model.predict(X_test)) <= 0.1
