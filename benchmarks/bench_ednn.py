@@ -77,7 +77,8 @@ def potts(**params):
     start = time.perf_counter()
     params = {"focus": 1, **params}  # 3x3 windows: each holds every bond of its centre site
     estimator = EDNNEnergyModel(random_state=0, **params).fit(X, model.energy(X))
-    print(f"Potts q=3 ({params}) fit: {time.perf_counter() - start:.0f} s, {estimator.n_epochs_} epochs")
+    print(f"Potts q=3 ({params}) fit: {time.perf_counter() - start:.0f} s, "
+          f"{estimator.n_epochs_} epochs")
     _report("Potts q=3, exact labels", model, estimator)
 
 
@@ -168,7 +169,8 @@ def _keras_rate(estimator, X):
 
 
 def main():
-    run(__doc__.splitlines()[0], {"accuracy": accuracy, "potts": potts, "thermo": thermo, "grid": grid, "speed": speed})
+    run(__doc__.splitlines()[0], {"accuracy": accuracy, "potts": potts, "thermo": thermo,
+                                  "grid": grid, "speed": speed})
 
 
 if __name__ == "__main__":

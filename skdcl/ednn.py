@@ -29,7 +29,7 @@ from .hamiltonians import LocalKernel
 from .lattice import (check_observation_temperature, check_snapshots, check_lattice_size,
                       infer_spin_kind)
 from .metrics import log_pseudo_likelihood
-from .montecarlo import _accept, local_energy_changes
+from .montecarlo import _TWO_TO_MINUS_32, _accept, local_energy_changes
 
 __all__ = ["EDNNEnergyModel"]
 
@@ -803,40 +803,37 @@ def _packed_site_tiles(geometry, tile_set, n_codes):
     """Per site, for each tile whose window holds it: (tile, start of its table, code step).
 
     Returns an int64 array ``(n_sites, 3 * M)``, M the largest number of such tiles; sites held
-    by fewer tiles are padded with ``(0, 0, 0)``, a move that changes nothing. One small array
+    by fewer tiles are padded with ``(0, 0, 0)``, a record that changes nothing. One small array
     read in site order keeps the compiled update lean (a few loads per tile).
     """
     tiles = geometry["site_tiles"]
     held = np.arange(tiles.shape[1]) < geometry["site_counts"][:, None]
-    moves = np.stack([tiles, tile_set[tiles] * n_codes, geometry["site_weights"]], axis=-1)
-    moves *= held[..., None]
-    return np.ascontiguousarray(moves.reshape(len(tiles), -1), dtype=np.int64)
+    records = np.stack([tiles, tile_set[tiles] * n_codes, geometry["site_weights"]], axis=-1)
+    records *= held[..., None]
+    return np.ascontiguousarray(records.reshape(len(tiles), -1), dtype=np.int64)
 
 
 @numba.njit(cache=True, inline="always")
 def _table_delta(config, i, j, new_value, params):
     """Energy change of setting site (i, j), from the tabulated tiles that hold it."""
-    tables, moves, window_sites, n_states = params
+    tables, records, window_sites, n_states = params
     Lx = config.shape[1]
     flat = config.reshape(config.size)
     site = i * Lx + j
     step = _state(new_value, n_states) - _state(config[i, j], n_states)
     delta = 0.0
-    for m in range(moves.shape[1] // 3):
-        index = moves[site, 3 * m + 1] + _tile_code(flat, window_sites, moves[site, 3 * m],
-                                                    n_states, -1, 0)
-        delta += tables[index + step * moves[site, 3 * m + 2]] - tables[index]
+    for m in range(records.shape[1] // 3):
+        code = _tile_code(flat, window_sites, records[site, 3 * m], n_states, -1, 0)
+        index = records[site, 3 * m + 1] + code
+        delta += tables[index + step * records[site, 3 * m + 2]] - tables[index]
     return delta
-
-
-_TWO_TO_MINUS_32 = 1.0 / 4294967296.0
 
 
 @numba.njit(cache=True, inline="always")
 def _table_update(config, aux, i, j, params, q, beta, table, r):
     """Metropolis move with tile codes kept per chain in ``aux``: a few lookups per proposal."""
     tables = params[0]
-    moves = params[1]
+    records = params[1]
     Lx = config.shape[1]
     site = i * Lx + j
     old = config[i, j]
@@ -847,16 +844,16 @@ def _table_update(config, aux, i, j, params, q, beta, table, r):
         pick = numba.int64(((r >> numba.uint64(32)) * numba.uint64(q - 1)) >> 32)
         new = numba.int8((old + 1 + pick) % q)
         step = new - old
-    n_moves = moves.shape[1] // 3
+    n_held = records.shape[1] // 3
     dE = 0.0
-    for m in range(n_moves):
-        index = moves[site, 3 * m + 1] + aux[moves[site, 3 * m]]
-        dE += tables[index + step * moves[site, 3 * m + 2]] - tables[index]
+    for m in range(n_held):
+        index = records[site, 3 * m + 1] + aux[records[site, 3 * m]]
+        dE += tables[index + step * records[site, 3 * m + 2]] - tables[index]
     u = (r & numba.uint64(0xFFFFFFFF)) * _TWO_TO_MINUS_32
     if _accept(beta * dE, u):
         config[i, j] = new
-        for m in range(n_moves):
-            aux[moves[site, 3 * m]] += step * moves[site, 3 * m + 2]
+        for m in range(n_held):
+            aux[records[site, 3 * m]] += step * records[site, 3 * m + 2]
         return 1, dE
     return 0, 0.0
 

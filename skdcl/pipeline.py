@@ -56,9 +56,9 @@ class DCLPipeline(BaseEstimator):
       colder ones reach down to the ground states, hotter ones up to disorder;
     * uniformly random configurations.
 
-    Tempered samples alone miss the hot and random configurations and observed ones alone the
-    random ones; the default mix covers both ends (``benchmarks/bench_pipeline.py mix``
-    compares mixes on the Ising model).
+    ``benchmarks/bench_pipeline.py mix`` compares mixes on the Ising model: tempered samples
+    alone or observed snapshots alone do worse than either mix that includes random
+    configurations.
 
     Parameters
     ----------
@@ -74,9 +74,10 @@ class DCLPipeline(BaseEstimator):
         Temperatures of the tempered samples, as multiples of ``T_obs``.
     refine : {"scale", "output", "all"} or None, default="scale"
         What the pseudo-likelihood refinement fits (see
-        :meth:`EDNNEnergyModel.refine_pseudo_likelihood`): one factor on every energy (exact,
-        and the best on every system measured: it corrects the sequence model's over- or
-        under-confidence), the output layer, or every weight; None skips it. For a spin glass
+        :meth:`EDNNEnergyModel.refine_pseudo_likelihood`): one factor on every energy (found
+        exactly; it corrects the sequence model's over- or under-confidence and cannot harm
+        what the snapshots do not constrain), the output layer, or every weight; None skips
+        it. For a spin glass
         (``EDNNEnergyModel(shared=False)``, labels far from the couplings) fit every weight:
         ``refine="all", refine_learning_rate=1e-2``.
     refine_epochs : int, default=10
