@@ -55,17 +55,21 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         Widths of the hidden layers of the tile network.
     activation : {"relu", "tanh", "softplus"}, default="relu"
         Activation of the hidden layers.
-    shared : bool, default=True
-        One network for every tile (translation invariant; applies to any lattice size). With
-        False every tile position has its own network, for systems whose law changes from site
-        to site (a spin glass with fixed couplings); the model then applies to the fitted
-        lattice size only.
-    augment : bool, default=True
+    shared : bool or "auto", default="auto"
+        One network for every tile (invariant under translations by ``focus``; applies to any
+        lattice size). With False every tile position has its own network, for systems whose
+        law changes from site to site (a spin glass with fixed couplings); the model then
+        applies to the fitted lattice size only. ``"auto"``: True, unless
+        :class:`~skdcl.pipeline.DCLPipeline` found from the snapshots that translations by
+        ``focus`` are not symmetries of the system.
+    augment : bool or "auto", default="auto"
         Train on random placements of the tile grid: every batch is translated by a random
         offset smaller than a tile (shared networks with ``focus > 1`` only). A translation
         invariant energy does not depend on where the grid starts; showing the network every
         placement keeps it from fitting label noise through one of them (on labels with 2 J
-        of noise it cuts the error about threefold).
+        of noise it cuts the error about threefold). It assumes that one-site translations are
+        symmetries. ``"auto"``: True, unless :class:`~skdcl.pipeline.DCLPipeline` found from
+        the snapshots that they are not (a standalone fit on energies has no way to tell).
     kind : {"auto", "ising", "potts"}, default="auto"
         Kind of site variable. ``"auto"``: Ising spins if the configurations hold -1, Potts
         labels otherwise. Ising spins enter the network as +-1, Potts labels one-hot.
@@ -103,6 +107,10 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         ``(Ly, Lx)`` of the training configurations.
     n_features_in_ : int
         Number of sites of the training lattices.
+    shared_ : bool
+        ``shared`` resolved: one network for every tile.
+    augment_ : bool
+        ``augment`` resolved: whether the tile grid was translated during training.
     energy_scale_ : float
         Standard deviation of the training energies; the network predicts energies in this unit.
     energy_per_site_ : float
@@ -137,8 +145,8 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         "context": [Interval(Integral, 0, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(_ACTIVATIONS))],
-        "shared": ["boolean"],
-        "augment": ["boolean"],
+        "shared": ["boolean", StrOptions({"auto"})],
+        "augment": ["boolean", StrOptions({"auto"})],
         "kind": [StrOptions({"auto", "ising", "potts"})],
         "q": [None, Interval(Integral, 2, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
@@ -152,7 +160,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
     }
 
     def __init__(self, focus=2, context=1, hidden_layer_sizes=(32, 64), activation="relu",
-                 shared=True, augment=True, kind="auto", q=None, epochs=100, batch_size=64,
+                 shared="auto", augment="auto", kind="auto", q=None, epochs=100, batch_size=64,
                  learning_rate=5e-3, validation_fraction=0.1, early_stopping=False,
                  n_iter_no_change=10, random_state=None, verbose=0):
         self.focus = focus
@@ -199,6 +207,8 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         self.spin_kind_, self.n_states_ = kind, n_states
         self.lattice_shape_ = X.shape[1:]
         self.n_features_in_ = X.shape[1] * X.shape[2]
+        self.shared_ = True if self.shared == "auto" else bool(self.shared)
+        self.augment_ = True if self.augment == "auto" else bool(self.augment)
         self.__dict__.pop("_cache", None)
         n_sites = self.n_features_in_
         self.energy_per_site_ = float(y.mean() / n_sites)
@@ -222,7 +232,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
 
     def _augmentation(self, rng):
         """The training-time translation of the tile grid (identity when it does not apply)."""
-        focus = self.focus if self.augment and self.shared else 1
+        focus = self.focus if self.augment_ and self.shared_ else 1
         return _RandomShift(focus, int(rng.randint(2**31 - 1)))
 
     def _check_hidden_layer_sizes(self):
@@ -244,7 +254,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         Ly, Lx = self.lattice_shape_
         return {"focus": int(self.focus), "context": int(self.context), "hidden": hidden,
                 "activation": self.activation, "n_states": self.n_states_,
-                "tiles": None if self.shared else [Ly // self.focus, Lx // self.focus]}
+                "tiles": None if self.shared_ else [Ly // self.focus, Lx // self.focus]}
 
     # ---------------------------------------------------------------------------- prediction
 
@@ -294,7 +304,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
 
     def _check_shape(self, shape, name):
         self._check_divisible(shape, name)
-        if not self.shared and tuple(shape) != tuple(self.lattice_shape_):
+        if not self.shared_ and tuple(shape) != tuple(self.lattice_shape_):
             raise ValueError(
                 f"{name} holds {shape[0]}x{shape[1]} lattices, but this EDNNEnergyModel has one "
                 f"network per tile of the fitted {self.lattice_shape_[0]}x"
@@ -429,7 +439,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
         """Whether Monte Carlo uses tabulated window energies (see :meth:`local_kernel`)."""
         check_is_fitted(self)
         n_codes = self.n_states_ ** ((self.focus + 2 * self.context) ** 2)
-        n_tables = 1 if self.shared else np.prod(self.lattice_shape_) // self.focus**2
+        n_tables = 1 if self.shared_ else np.prod(self.lattice_shape_) // self.focus**2
         return n_codes <= MAX_TABLE_STATES and n_tables * n_codes <= 16 * MAX_TABLE_STATES
 
     def _build_local_kernel(self, shape):
@@ -446,7 +456,7 @@ class EDNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, RegressorMixin, BaseE
 
     def _tile_sets(self, n_tiles):
         """Which table or weight set each tile uses: all the same one when shared."""
-        return (np.zeros(n_tiles, dtype=np.int64) if self.shared
+        return (np.zeros(n_tiles, dtype=np.int64) if self.shared_
                 else np.arange(n_tiles, dtype=np.int64))
 
     def _table_kernel(self, shape):

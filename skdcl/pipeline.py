@@ -96,6 +96,13 @@ class DCLPipeline(BaseEstimator):
     ----------
     rnn_ : RNNEnergyModel
         Fitted sequence model.
+    symmetry_ : skdcl.symmetry.SymmetryGroup
+        The sequence model's symmetry group (``rnn_.symmetry_``; detected from the snapshots
+        with the default ``RNNEnergyModel(symmetrize="auto")``). The EDNN follows it: with
+        ``shared="auto"`` and ``augment="auto"`` its tiles share weights only when
+        translations by ``focus`` are symmetries, and its tile grid is moved during training
+        only when one-site translations are; the label set's samples are drawn through the
+        group's images.
     ednn_ : EDNNEnergyModel
         Fitted extensive model.
     T_obs_ : float
@@ -180,11 +187,14 @@ class DCLPipeline(BaseEstimator):
         self.timings_ = {}
         start = time.perf_counter()
         self.rnn_, self.labels_ = self._sequence_stage(X, mix, rng)
+        self.symmetry_ = self.rnn_.symmetry_
+        self._log(self.symmetry_.describe())
         self.timings_["sequence model and labels"] = time.perf_counter() - start
         start = time.perf_counter()
-        self._log(f"training the EDNN on {len(self.labels_['X'])} labelled configurations")
-        self.ednn_ = _seeded(self.ednn, self._seed(rng)).fit(self.labels_["X"],
-                                                            self.labels_["energy"])
+        ednn = self._following_symmetry(_seeded(self.ednn, self._seed(rng)), self.symmetry_)
+        self._log(f"training the EDNN (shared={ednn.shared}, augment={ednn.augment}) on "
+                  f"{len(self.labels_['X'])} labelled configurations")
+        self.ednn_ = ednn.fit(self.labels_["X"], self.labels_["energy"])
         self.timings_["ednn"] = time.perf_counter() - start
         if self.refine:
             start = time.perf_counter()
@@ -195,6 +205,19 @@ class DCLPipeline(BaseEstimator):
                                                 random_state=self._seed(rng))
             self.timings_["refinement"] = time.perf_counter() - start
         return self
+
+    @staticmethod
+    def _following_symmetry(ednn, symmetry):
+        """The EDNN with ``shared`` and ``augment`` left to ``"auto"`` set from the symmetry
+        group: weights shared by every tile only when translations by ``focus`` are symmetries,
+        the tile grid moved by one site only when one-site translations are."""
+        period = symmetry.translation_period
+        params = {}
+        if ednn.shared == "auto":
+            params["shared"] = period is not None and ednn.focus % period == 0
+        if ednn.augment == "auto":
+            params["augment"] = period == 1
+        return ednn.set_params(**params)
 
     def _seed(self, rng):
         """A seed for a sub-model drawn from ``rng``; None without a ``random_state``, so that

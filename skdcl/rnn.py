@@ -19,12 +19,12 @@ sequence in one pass (teacher forcing):
     The reference model of Sprague et al. (2021): gated recurrent layers over the sequence.
 """
 
-import itertools
+import warnings
 from numbers import Integral, Real
 
 import numba
 import numpy as np
-from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.base import BaseEstimator, DensityMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -34,14 +34,20 @@ from ._energy_model import LearnedEnergyMixin
 from ._keras import KerasStateMixin, keras, mean_output_loss, seed_keras, train
 from .hamiltonians import LocalKernel
 from .lattice import (check_observation_temperature, check_snapshots, check_temperature,
-                      dihedral_images, infer_spin_kind, ordering_permutation, rewrap, unwrap)
+                      infer_spin_kind, ordering_permutation, rewrap, unwrap)
+from .symmetry import SymmetryGroup, detect_symmetry
 
 __all__ = ["RNNEnergyModel"]
 
 _EVAL_BATCH = 1024
 #: Largest number of (evenly strided) training snapshots the energy offset is averaged over.
 _OFFSET_SAMPLES = 2000
-_SYMMETRIES = ("none", "dihedral", "full", "translations")
+_SYMMETRIES = ("auto", "none", "dihedral", "full", "translations")
+#: Symmetry detection: fewest snapshots to decide from, and the detector's data and epochs.
+_MIN_DETECTION_SAMPLES = 2000
+_DETECTION_HELD_OUT = 20000
+_DETECTION_TRAIN = 40000
+_DETECTION_EPOCHS = 4
 
 
 class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEstimator):
@@ -65,11 +71,13 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         Side of the window each conditional of ``"masked_conv"`` reads (an even size is rounded
         up to the next odd one); a window wider than the lattice covers it once. Ignored by
         ``"gru"``.
-    shared : bool, default=True
+    shared : bool or "auto", default="auto"
         One network for every position of the sequence. With False the first layer of
         ``"masked_conv"`` also has weights of its own at every position (initially zero, added
         to the shared ones), for systems whose law changes from site to site, such as a spin
-        glass with fixed couplings (with ``symmetrize="none"``). Ignored by ``"gru"``.
+        glass with fixed couplings (with ``symmetrize="none"``). ``"auto"``: shared when
+        one-site translations are in the symmetry group (detected, named, or listed as
+        ``"shift_x"`` and ``"shift_y"``). Ignored by ``"gru"``.
     dropout : float, default=0.0
         Dropout on the inputs of each GRU layer. Ignored by ``"masked_conv"``.
     ordering : {"snake", "raster", "spiral"}, default="snake"
@@ -79,16 +87,28 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         otherwise.
     q : int, default=None
         Number of Potts states; None infers it as the largest label seen plus one.
-    symmetrize : {"none", "dihedral", "full", "translations"}, default="full"
+    symmetrize : {"auto", "none", "dihedral", "full", "translations"} or tuple of str, \
+default="auto"
         Symmetry group of the system, used to average ``log P`` over the images of each
         configuration at prediction time (it removes the ordering's arbitrary direction and cuts
-        variance) and, with ``augment``, to train on random images. ``"dihedral"``: the 8
-        rotations and reflections of the square (4 on rectangles); ``"full"``: those times the
-        global spin flip (Ising; then the masked convolution's conditionals are exactly odd and
-        the flip costs nothing) or the ``q!`` label permutations (Potts); ``"translations"``:
-        ``"full"`` times every lattice translation. ``"none"`` assumes no symmetry (for instance
-        a field, or a spin glass with fixed couplings, which also needs ``shared=False``: a
-        shared network sees every site alike).
+        variance) and, with ``augment``, to train on random images. ``"auto"`` decides from the
+        snapshots which symmetries they have (:func:`skdcl.symmetry.detect_symmetry`: a model
+        assuming none is fitted on part of them and each generator is tested on the rest; the
+        group kept is ``symmetry_``); with fewer than 2000 snapshots it warns and keeps none
+        but one-site translations (weights shared across positions, as a model that applies
+        to other sizes needs).
+        ``"dihedral"``: the 8 rotations and reflections of the square (4 on rectangles);
+        ``"full"``: those times the global spin flip (Ising; then the masked convolution's
+        conditionals are exactly odd and the flip costs nothing) or the Potts label
+        permutations; ``"translations"``: ``"full"`` times every lattice translation. ``"none"``
+        assumes no symmetry. A tuple lists generators of :mod:`skdcl.symmetry` (for instance
+        ``("mirror_x", "mirror_y", "shift_x", "shift_y")`` for unequal couplings along x and y).
+        Potts label permutations are averaged over all ``q!`` of them while ``q! <= 24``, over
+        the ``2q`` symmetries of the q-gon beyond (a subgroup: exact invariance under it, at a
+        bounded cost of at most ``8 * 2q`` evaluations per configuration).
+    symmetry_threshold : float, default=4.0
+        With ``symmetrize="auto"``, a generator is rejected when the absolute z statistic of
+        its test exceeds this (see :func:`skdcl.symmetry.detect_symmetry`).
     augment : bool, default=True
         Train on a random image of each snapshot under the ``symmetrize`` group, drawn afresh
         for every batch.
@@ -120,6 +140,11 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         ``"ising"`` or ``"potts"``.
     n_states_ : int
         2 for Ising spins, q for Potts labels.
+    symmetry_ : skdcl.symmetry.SymmetryGroup
+        The symmetry group the model was trained with: detected (``symmetrize="auto"``; each
+        tested generator's statistic in ``symmetry_.statistics``), named or listed.
+    shared_ : bool
+        Whether one network serves every sequence position (``shared`` resolved).
     lattice_shape_ : tuple of int
         ``(Ly, Lx)`` of the training snapshots; the model applies to this size only.
     n_features_in_ : int
@@ -163,12 +188,13 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         "units": [Interval(Integral, 1, None, closed="left")],
         "layers": [Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 2, None, closed="left")],
-        "shared": ["boolean"],
+        "shared": ["boolean", StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "ordering": [StrOptions({"snake", "raster", "spiral"})],
         "kind": [StrOptions({"auto", "ising", "potts"})],
         "q": [None, Interval(Integral, 2, None, closed="left")],
-        "symmetrize": [StrOptions(set(_SYMMETRIES))],
+        "symmetrize": [StrOptions(set(_SYMMETRIES)), tuple, list],
+        "symmetry_threshold": [Interval(Real, 0, None, closed="neither")],
         "augment": ["boolean"],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -180,9 +206,9 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         "verbose": ["verbose"],
     }
 
-    def __init__(self, cell="masked_conv", units=64, layers=2, kernel_size=7, shared=True,
-                 dropout=0.0, ordering="snake", kind="auto", q=None, symmetrize="full",
-                 augment=True, epochs=10, batch_size=256, learning_rate=2e-3,
+    def __init__(self, cell="masked_conv", units=64, layers=2, kernel_size=7, shared="auto",
+                 dropout=0.0, ordering="snake", kind="auto", q=None, symmetrize="auto",
+                 symmetry_threshold=4.0, augment=True, epochs=10, batch_size=256, learning_rate=2e-3,
                  validation_fraction=0.1, early_stopping=True, n_iter_no_change=3,
                  random_state=None, verbose=0):
         self.cell = cell
@@ -195,6 +221,7 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         self.kind = kind
         self.q = q
         self.symmetrize = symmetrize
+        self.symmetry_threshold = symmetry_threshold
         self.augment = augment
         self.epochs = epochs
         self.batch_size = batch_size
@@ -234,6 +261,11 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         self.n_features_in_ = X.shape[1] * X.shape[2]
         self.__dict__.pop("_cache", None)
         rng = check_random_state(self.random_state)
+        self.symmetry_ = self._fit_symmetry(X, rng)
+        self.shared_ = (self.symmetry_.translation_period == 1 if self.shared == "auto"
+                        else bool(self.shared))
+        if self.verbose:
+            print(f"[{type(self).__name__}] {self.symmetry_.describe()}", flush=True)
         seed_keras(rng if self.random_state is not None else None)
         self.model_ = _build_model(self._architecture())
         trainer = self._trainer(int(rng.randint(0, 2**31 - 1)))
@@ -251,6 +283,33 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         self.offset_ = float(np.mean(self.predict(X[::-(-len(X) // _OFFSET_SAMPLES)])))
         return self
 
+    def _fit_symmetry(self, X, rng):
+        """The symmetry group to train with: named, listed, or detected from the snapshots."""
+        shape, kind, q = self.lattice_shape_, self.spin_kind_, self.n_states_
+        if not isinstance(self.symmetrize, str):
+            return SymmetryGroup(shape, kind, q, tuple(self.symmetrize))
+        if self.symmetrize != "auto":
+            return SymmetryGroup.named(self.symmetrize, shape, kind, q)
+        if len(X) < _MIN_DETECTION_SAMPLES:
+            warnings.warn(
+                f"symmetrize='auto' needs at least {_MIN_DETECTION_SAMPLES} snapshots to decide "
+                f"which symmetries they have, got {len(X)}: keeping none but translations "
+                "(pass symmetrize= explicitly to assume some).", UserWarning, stacklevel=3)
+            # weights shared across positions, the premise of any model that changes size
+            return SymmetryGroup(shape, kind, q, ("shift_x", "shift_y"))
+        n_held_out = min(_DETECTION_HELD_OUT, len(X) // 4)
+        order = rng.permutation(len(X))
+        held_out = X[order[:n_held_out]]
+        train_set = X[order[n_held_out:n_held_out + _DETECTION_TRAIN]]
+        # a model assuming no symmetry at all: weights of its own at every position, no images
+        detector = clone(self).set_params(
+            symmetrize="none", augment=False, shared=False, validation_fraction=0.0,
+            early_stopping=False, epochs=min(self.epochs, _DETECTION_EPOCHS), verbose=0,
+            random_state=int(rng.randint(0, 2**31 - 1)) if self.random_state is not None
+            else None)
+        detector.fit(train_set, self.T_obs_)
+        return detect_symmetry(detector._log_prob, held_out, kind, q, self.symmetry_threshold)
+
     def _architecture(self):
         Ly, Lx = self.lattice_shape_
         radius = min(self.kernel_size // 2, min(Ly, Lx) // 2)
@@ -258,8 +317,8 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
             "cell": self.cell, "lattice_shape": [Ly, Lx], "ordering": self.ordering,
             "units": self.units, "layers": self.layers, "radius": radius,
             "dropout": float(self.dropout), "n_states": self.n_states_,
-            "odd": self.spin_kind_ == "ising" and self.symmetrize in ("full", "translations"),
-            "shared": self.shared,
+            "odd": self.spin_kind_ == "ising" and self.symmetry_.has_internal,
+            "shared": self.shared_,
         }
 
     def _split(self, X, rng):
@@ -270,8 +329,8 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         return X[order[n_valid:]], X[order[:n_valid]]
 
     def _trainer(self, seed):
-        group = self._group() if self.augment else _Group.trivial(self.lattice_shape_,
-                                                                  self.n_states_)
+        group = self._group() if self.augment else SymmetryGroup(
+            self.lattice_shape_, self.spin_kind_, self.n_states_)
         inputs = keras.Input((self.n_features_in_,))
         images = _RandomImage(group.site_permutations, group.value_tables, self.spin_kind_,
                               seed)(inputs)
@@ -357,9 +416,19 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
         return ordering_permutation(self.lattice_shape_, self.ordering)
 
     def _group(self, for_evaluation=False):
-        skip_flip = for_evaluation and getattr(self.model_.layers[-1], "odd", False)
-        return _Group(self.lattice_shape_, self.n_states_, self.spin_kind_, self.symmetrize,
-                      internal=not skip_flip)
+        """The fitted group, or the one ``symmetrize`` names or lists if it was changed since;
+        without the spin flip for evaluation when the network is odd (it costs nothing)."""
+        if self.symmetrize == "auto":
+            group = self.symmetry_
+        elif isinstance(self.symmetrize, str):
+            group = SymmetryGroup.named(self.symmetrize, self.lattice_shape_, self.spin_kind_,
+                                        self.n_states_)
+        else:
+            group = SymmetryGroup(self.lattice_shape_, self.spin_kind_, self.n_states_,
+                                  tuple(self.symmetrize))
+        if for_evaluation and getattr(self.model_.layers[-1], "odd", False):
+            group = group.without_internal()
+        return group
 
     def _log_prob(self, X):
         """``log P`` of int8 lattices ``(n, Ly, Lx)`` through the compiled network."""
@@ -447,7 +516,8 @@ class RNNEnergyModel(LearnedEnergyMixin, KerasStateMixin, DensityMixin, BaseEsti
             raise ValueError(
                 f"shape {tuple(shape)} differs from the fitted lattice {self.lattice_shape_}: a "
                 "sequence model is tied to the lattice size it was fitted on.")
-        return self._cached(("local_kernel", self.symmetrize), self._build_local_kernel)
+        key = self.symmetrize if isinstance(self.symmetrize, str) else tuple(self.symmetrize)
+        return self._cached(("local_kernel", key), self._build_local_kernel)
 
     def _build_local_kernel(self):
         core = self.model_.layers[-1]
@@ -481,68 +551,6 @@ def _draw(logits, kind, rng):
     cumulative = np.cumsum(np.exp(logits), axis=1)
     u = rng.random_sample(len(logits)) * cumulative[:, -1]
     return (u[:, None] >= cumulative[:, :-1]).sum(axis=1).astype(np.float64)
-
-
-# ------------------------------------------------------------------------------ symmetries
-
-
-class _Group:
-    """A symmetry group as site permutations times maps of site values.
-
-    ``site_permutations[g]`` gives, for each flat site of the image, the source site;
-    ``value_tables[v]`` maps a state index (Ising ``(s + 1) / 2``, Potts label) to the image's
-    state index. Images are all pairs ``(g, v)``.
-    """
-
-    def __init__(self, shape, n_states, kind, symmetry, internal=True):
-        self.kind = kind
-        Ly, Lx = shape
-        base = np.arange(Ly * Lx).reshape(1, Ly, Lx)
-        geometric = [base] if symmetry == "none" else dihedral_images(base)
-        if symmetry == "translations":
-            geometric = [np.roll(image, (dy, dx), axis=(1, 2)) for image in geometric
-                         for dy in range(Ly) for dx in range(Lx)]
-        self.site_permutations = np.stack([g.reshape(-1) for g in geometric])
-        maps = [tuple(range(n_states))]
-        if internal and symmetry in ("full", "translations"):
-            maps = list(itertools.permutations(range(n_states)))
-        self.value_tables = np.asarray(maps, dtype=np.int64)
-
-    @classmethod
-    def trivial(cls, shape, n_states):
-        return cls(shape, n_states, "ising", "none")
-
-    @property
-    def size(self):
-        return len(self.site_permutations) * len(self.value_tables)
-
-    def apply(self, X, g, v):
-        n = len(X)
-        flat = X.reshape(n, -1)[:, self.site_permutations[g]]
-        table = self.value_tables[v]
-        if self.kind == "ising":
-            mapped = table[(flat + 1) // 2] * 2 - 1
-        else:
-            mapped = table[flat]
-        return mapped.astype(np.int8).reshape(X.shape)
-
-    def images(self, X):
-        for g in range(len(self.site_permutations)):
-            for v in range(len(self.value_tables)):
-                yield self.apply(X, g, v)
-
-    def random_images(self, X, rng):
-        if self.size == 1:
-            return X
-        g = rng.randint(len(self.site_permutations), size=len(X))
-        v = rng.randint(len(self.value_tables), size=len(X))
-        out = np.empty_like(X)
-        for gi in np.unique(g):
-            for vi in np.unique(v):
-                rows = (g == gi) & (v == vi)
-                if rows.any():
-                    out[rows] = self.apply(X[rows], gi, vi)
-        return out
 
 
 # --------------------------------------------------------------------------- Keras layers
