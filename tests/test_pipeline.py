@@ -58,9 +58,37 @@ def test_fit_builds_every_part(ising4, fitted):
     assert len(labels["X"]) == len(labels["energy"]) == len(labels["source"]) <= 300
     sources = set(labels["source"])
     assert {"observed", "random"} <= sources and any(s.startswith("T=") for s in sources)
-    np.testing.assert_allclose(labels["energy"], fitted.rnn_.predict(labels["X"]))
-    assert set(fitted.timings_) == {"sequence model and labels", "ednn", "refinement"}
+    # Ising spins, translation invariant: the window interactions label the set
+    assert fitted.refine_ == "interactions"
+    np.testing.assert_allclose(labels["energy"], fitted.interactions_.predict(labels["X"]))
+    np.testing.assert_allclose(labels["sequence_energy"], fitted.rnn_.predict(labels["X"]))
+    assert set(fitted.timings_) == {"sequence model and labels", "interactions", "ednn"}
     assert fitted.spin_kind == "ising" and fitted.n_states == 2
+
+
+def test_sequence_model_labels_with_a_refinement(ising4):
+    pipeline = _tiny(refine="scale").fit(ising4, 3.0)
+    np.testing.assert_allclose(pipeline.labels_["energy"],
+                               pipeline.rnn_.predict(pipeline.labels_["X"]))
+    assert set(pipeline.timings_) == {"sequence model and labels", "ednn", "refinement"}
+    assert not hasattr(pipeline, "interactions_")
+
+
+def test_interactions_need_ising_spins():
+    X = make_snapshots(PottsModel(q=3), 4, 1.5, 300, random_state=0)
+    assert _tiny().fit(X, 1.5).refine_ == "scale"
+    with pytest.raises(ValueError, match="refine='interactions' needs Ising"):
+        _tiny(refine="interactions").fit(X, 1.5)
+
+
+def test_models_follow_broken_translations():
+    # a spin glass: every bond its own coupling, so no translation is a symmetry
+    model = EdwardsAndersonModel(L=4, random_state=0)
+    X = make_snapshots(model, 4, 1.5, 4000, random_state=0)
+    pipeline = _tiny(rnn__epochs=3, rnn__units=16).fit(X, 1.5)
+    assert pipeline.symmetry_.translation_period is None
+    assert not pipeline.rnn_.shared_ and not pipeline.ednn_.shared_
+    assert pipeline.refine_ == "scale"
 
 
 def test_label_set_spans_cold_and_hot_energies():

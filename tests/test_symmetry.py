@@ -139,3 +139,13 @@ def test_explicit_generators_are_used_as_given():
     unshared = RNNEnergyModel(symmetrize=("mirror_x",), units=4, epochs=1,
                               random_state=0).fit(X, 1.5)
     assert not unshared.shared_  # translations not listed: a law of its own at every site
+
+
+def test_potts_averaging_cost_is_bounded_at_large_q():
+    X = np.random.RandomState(0).randint(0, 7, size=(200, 4, 4)).astype(np.int8)
+    model = RNNEnergyModel(symmetrize="full", units=4, epochs=1, random_state=0).fit(X, 1.0)
+    group = model._group(for_evaluation=True)
+    assert group.size == 8 * 2 * 7  # not 8 * 7! = 40320
+    # the energy is invariant under the averaged subgroup: cycled and reversed labels
+    np.testing.assert_allclose(model.predict((X[:4] + 1) % 7), model.predict(X[:4]), atol=1e-3)
+    np.testing.assert_allclose(model.predict((-X[:4]) % 7), model.predict(X[:4]), atol=1e-3)
