@@ -29,7 +29,7 @@ BENCHMARKS := bench_montecarlo.py "bench_rnn.py throughput" "bench_rnn.py ising"
 	"bench_rnn.py potts" "bench_ednn.py accuracy" "bench_ednn.py thermo" "bench_ednn.py potts" \
 	"bench_ednn.py grid" "bench_ednn.py speed" "bench_pipeline.py ising" \
 	"bench_pipeline.py mix" "bench_pipeline.py potts" "bench_pipeline.py glass" \
-	"bench_rnn.py checks"
+	"bench_rnn.py checks" "bench_generality.py all" "bench_generality.py potts7"
 
 # Every benchmark of docs/benchmarks.rst with its default settings (hours on 2 cores)
 bench: $(STAMP)

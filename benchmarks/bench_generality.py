@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_generality.py all            # every system, one row each
     python benchmarks/bench_generality.py field          # one system
     python benchmarks/bench_generality.py anisotropic --refine all   # any DCLPipeline parameter
+    python benchmarks/bench_generality.py potts7         # cost of averaging over Potts labels
 
 Every system: 1e5 8x8 snapshots at its ``T_obs`` (exact Monte Carlo, seed 0), ``DCLPipeline``
 with default settings (Potts: EDNN focus 1, whose 3x3 windows are tabulated for Monte Carlo),
@@ -98,6 +99,23 @@ def _summary(rows):
               f"{r['fit_s']:>7.0f}  {r['group']}", flush=True)
 
 
+def potts_large_q(**params):
+    """Cost of label-permutation averaging at large q: fit and predict on 4x4, q = 7."""
+    from skdcl.rnn import RNNEnergyModel
+
+    model = PottsModel(q=7)
+    X = make_snapshots(model, 4, 1.0, 3000, random_state=0)
+    estimator = RNNEnergyModel(symmetrize="full", epochs=2, random_state=0).set_params(**params)
+    start = time.perf_counter()
+    estimator.fit(X, 1.0)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    estimator.predict(X[:5])
+    print(f"Potts q = 7, 4x4, symmetrize='full': {estimator._group(True).size} images per "
+          f"configuration (not 8 * 7! = 40320); fit {fit_seconds:.1f} s, predict 5 snapshots "
+          f"{time.perf_counter() - start:.2f} s")
+
+
 def all_systems(**params):
     rows = [system(name, **params) for name in SYSTEMS]
     _summary(rows)
@@ -107,6 +125,7 @@ def main():
     commands = {name: (lambda name=name, **params: _summary([system(name, **params)]))
                 for name in SYSTEMS}
     commands["all"] = all_systems
+    commands["potts7"] = potts_large_q
     run(__doc__.splitlines()[0], commands)
 
 

@@ -39,12 +39,12 @@ def _rmse_table(model, X_test, source, predictions):
               + f"{energy_rmse(E, pred):>8.3f}", flush=True)
 
 
-def _refined(pipeline, X, T_obs, parameters):
-    """A copy of the fitted EDNN after the pseudo-likelihood refinement, and its time."""
-    ednn = copy.deepcopy(pipeline.ednn_)
+def _refined(ednn, X, T_obs, parameters, epochs):
+    """A copy of an EDNN after the pseudo-likelihood refinement, and its time."""
+    ednn = copy.deepcopy(ednn)
     start = time.perf_counter()
-    ednn.refine_pseudo_likelihood(X, T_obs, parameters=parameters,
-                                  epochs=pipeline.refine_epochs, random_state=0)
+    ednn.refine_pseudo_likelihood(X, T_obs, parameters=parameters, epochs=epochs,
+                                  random_state=0)
     return ednn, time.perf_counter() - start
 
 
@@ -52,21 +52,22 @@ def ising(**params):
     model, T_obs = IsingModel(), 4.0
     X = make_snapshots(model, 8, T_obs, 100_000, random_state=0)
     X_test, source = make_protocol_test_set(model, 8, 1000, random_state=1)
-    pipeline = DCLPipeline(random_state=0, verbose=1).set_params(**params)
-    refine = pipeline.refine
-    pipeline.set_params(refine=None).fit(X, T_obs)
-    predictions = {"sequence model (RNN)": pipeline.rnn_.predict(X_test),
-                   "EDNN on RNN labels": pipeline.predict(X_test)}
-    refined = {}
+    pipeline = DCLPipeline(random_state=0, verbose=1).set_params(**params).fit(X, T_obs)
+    predictions = {"sequence model (RNN)": pipeline.rnn_.predict(X_test)}
+    if pipeline.refine_ == "interactions":
+        predictions["window interactions (PL)"] = pipeline.interactions_.predict(X_test)
+    predictions[f"EDNN, final (refine={pipeline.refine_})"] = pipeline.predict(X_test)
+    # for comparison: the EDNN on the sequence model's own labels, and its refinements
+    labels = pipeline.labels_
+    start = time.perf_counter()
+    on_rnn = EDNNEnergyModel(random_state=0).fit(labels["X"],
+                                                 labels.get("sequence_energy", labels["energy"]))
+    print(f"EDNN on the sequence model's labels: {time.perf_counter() - start:.0f} s")
+    predictions["EDNN on RNN labels"] = on_rnn.predict(X_test)
     for parameters in ("scale", "output", "all"):
-        ednn, seconds = _refined(pipeline, X, T_obs, parameters)
-        final = " (default)" if parameters == refine else ""
-        predictions[f"+ PL refinement, {parameters}{final}"] = ednn.predict(X_test)
+        ednn, seconds = _refined(on_rnn, X, T_obs, parameters, pipeline.refine_epochs)
+        predictions[f"  + PL refinement, {parameters}"] = ednn.predict(X_test)
         print(f"refinement '{parameters}': {seconds:.0f} s")
-        refined[parameters] = (ednn, seconds)
-    if refine:  # what fit does with the default settings: simulate that model
-        pipeline.ednn_, pipeline.timings_["refinement"] = refined[refine]
-        pipeline.set_params(refine=refine)
     start = time.perf_counter()
     baseline = PseudoLikelihoodIsing().fit(X, T_obs)
     baseline_time = time.perf_counter() - start

@@ -57,7 +57,7 @@ def _demo_dcl(out, quick=False):
     clock = time.perf_counter()
     print(f"1/4 generating {n_snapshots} 8x8 Ising snapshots at T_obs = {T_obs} (exact Monte Carlo)")
     X = make_snapshots(IsingModel(), 8, T_obs, n_snapshots, random_state=0)
-    print("2/4 fitting DCLPipeline (sequence model -> labels -> EDNN -> refinement)")
+    print("2/4 fitting DCLPipeline (sequence model and symmetries -> labels -> EDNN)")
     pipeline = DCLPipeline(random_state=0, verbose=1)
     if quick:
         pipeline.set_params(rnn__epochs=2, n_labels=5000, ednn__epochs=20)

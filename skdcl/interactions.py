@@ -126,6 +126,8 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         -------
         self : LocalInteractionModel
         """
+        if y is None:
+            check_observation_temperature(y, 0, "y (T_obs)")  # raises its standard message
         X = check_snapshots(X, kind="ising")
         T_obs = check_observation_temperature(y, len(X), "y (T_obs)")
         penalties = self._check_penalties()
@@ -218,7 +220,8 @@ def _fit_coefficients(codes, basis, penalised, penalty, beta, n_sites, max_iter,
     radius = _RADIUS
 
     def objective(theta):
-        loss, grad = _loss_and_gradient(basis @ theta, codes, radius, beta)
+        loss, grad = _loss_and_gradient(basis @ theta, codes, radius, beta,
+                                        numba.get_num_threads())
         return (loss / n + np.sum(weights * theta**2),
                 basis.T @ grad / n + 2 * weights * theta)
 
@@ -313,11 +316,11 @@ def _softplus(z):
 
 
 @numba.njit(cache=True, parallel=True)
-def _loss_and_gradient(table, codes, radius, beta):
+def _loss_and_gradient(table, codes, radius, beta, n_threads=1):
     """Negative log pseudo-likelihood summed over every site of every snapshot, and its
-    gradient with respect to the table."""
+    gradient with respect to the table (``n_threads`` partial sums in parallel)."""
     n, Ly, Lx = codes.shape
-    n_chunks = max(1, min(numba.get_num_threads(), n))
+    n_chunks = max(1, min(n_threads, n))
     losses = np.zeros(n_chunks)
     grads = np.zeros((n_chunks, table.shape[0]))
     for chunk in numba.prange(n_chunks):

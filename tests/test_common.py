@@ -10,6 +10,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdcl import MetropolisSimulator
 from skdcl.ednn import EDNNEnergyModel
+from skdcl.interactions import LocalInteractionModel
 from skdcl.pipeline import DCLPipeline
 from skdcl.rnn import RNNEnergyModel
 
@@ -65,6 +66,10 @@ EXPECTED_FAILURES = {
         **_reasons(FLOAT_INPUT_CHECKS + REGRESSOR_CHECKS, SPIN_INPUT),
         **_reasons(["check_n_features_in_after_fitting", "check_n_features_in"], EXTENSIVE),
     },
+    LocalInteractionModel: {
+        **_reasons(FLOAT_INPUT_CHECKS, SPIN_INPUT),
+        **_reasons(["check_n_features_in_after_fitting", "check_n_features_in"], EXTENSIVE),
+    },
     DCLPipeline: {
         **_reasons(FLOAT_INPUT_CHECKS, SPIN_INPUT),
         "check_parameters_default_constructible": (
@@ -84,6 +89,7 @@ ESTIMATORS = [
                 EDNNEnergyModel(hidden_layer_sizes=(4,), epochs=1, focus=1,
                                 validation_fraction=0.0),
                 n_labels=20, refine_epochs=1),
+    LocalInteractionModel(penalties=(1.0,)),
 ]
 
 

@@ -1,0 +1,113 @@
+"""Tests of LocalInteractionModel: convex pseudo-likelihood over every 3x3-window interaction."""
+
+import numpy as np
+import pytest
+
+from skdcl import IsingModel, PottsModel
+from skdcl.baselines import PseudoLikelihoodIsing
+from skdcl.datasets import make_snapshots
+from skdcl.interactions import (LocalInteractionModel, _interaction_basis, _loss_and_gradient,
+                                _one_standard_error, _window_codes)
+from skdcl.metrics import energy_rmse
+from skdcl.symmetry import POINT_GENERATORS
+
+FULL = POINT_GENERATORS + ("flip",)
+
+
+def _test_energies(model, n=300, seed=5):
+    X = np.concatenate([make_snapshots(model, 6, T, n, random_state=seed) for T in (2.0, 4.0)]
+                       + [model.random_configurations(n, 6, seed)])
+    return X, model.energy(X)
+
+
+def test_the_expansion_holds_every_window_function():
+    basis, penalised = _interaction_basis(1, ())
+    assert basis.shape == (512, 511)
+    # with the constant, every function of the 9 window spins
+    assert np.linalg.matrix_rank(np.column_stack([np.ones(512), basis])) == 512
+    assert penalised.sum() == 511 - 9 - 36  # all but the 9 fields and 36 pairs
+
+
+def test_symmetries_tie_and_remove_terms():
+    basis, _ = _interaction_basis(1, FULL)
+    free, _ = _interaction_basis(1, ())
+    assert basis.shape[1] < free.shape[1] // 8
+    codes = np.arange(512)
+    flipped = codes ^ 511
+    np.testing.assert_allclose(basis[flipped], basis[codes])  # even terms only
+
+
+def test_gradient_matches_finite_differences():
+    X = make_snapshots(IsingModel(), 4, 3.0, 20, random_state=0)
+    codes = _window_codes(X, 1)
+    table = np.random.RandomState(0).normal(size=512)
+    loss, grad = _loss_and_gradient(table, codes, 1, 0.5)
+    for index in codes[0, :2].ravel().tolist() + [0]:
+        step = np.zeros(512)
+        step[index] = 1e-6
+        numeric = (_loss_and_gradient(table + step, codes, 1, 0.5)[0]
+                   - _loss_and_gradient(table - step, codes, 1, 0.5)[0]) / 2e-6
+        assert numeric == pytest.approx(grad[index], rel=1e-5, abs=1e-6)
+
+
+def test_one_standard_error_rule():
+    excess = {10.0: (0.5, 0.1), 1.0: (0.05, 0.1), 0.1: (0.0, 0.0)}
+    assert _one_standard_error([10.0, 1.0, 0.1], excess) == 1.0
+    assert _one_standard_error([10.0, 0.1], {10.0: (0.5, 0.1), 0.1: (0.0, 0.0)}) == 0.1
+
+
+def test_recovers_a_field_and_unequal_couplings():
+    model = IsingModel(J=(1.0, 0.5), h=0.3)
+    X = make_snapshots(model, 6, 3.0, 4000, random_state=0)
+    fitted = LocalInteractionModel(symmetry=("mirror_x", "mirror_y", "rot180"),
+                                   random_state=0).fit(X, 3.0)
+    X_test, E = _test_energies(model)
+    baseline = PseudoLikelihoodIsing().fit(X, 3.0)
+    ours, theirs = energy_rmse(E, fitted.predict(X_test)), energy_rmse(E, baseline.predict(X_test))
+    assert ours < 2 * theirs
+    assert ours < 0.05 * E.std()
+
+
+def test_learns_a_four_spin_term_no_pairwise_model_holds():
+    model = IsingModel(K=0.5)
+    X = make_snapshots(model, 6, 4.0, 4000, random_state=0)
+    fitted = LocalInteractionModel(symmetry=FULL, random_state=0).fit(X, 4.0)
+    X_test, E = _test_energies(model)
+    baseline = PseudoLikelihoodIsing().fit(X, 4.0)
+    ours, theirs = energy_rmse(E, fitted.predict(X_test)), energy_rmse(E, baseline.predict(X_test))
+    assert ours < theirs / 4
+    assert fitted.penalty_ < max(fitted.penalties)  # the snapshots demanded many-spin terms
+
+
+def test_energies_respect_the_symmetries_and_any_size():
+    X = make_snapshots(IsingModel(), 4, 3.0, 500, random_state=0)
+    fitted = LocalInteractionModel(symmetry=FULL, penalties=(1.0,)).fit(X, 3.0)
+    big = make_snapshots(IsingModel(), 8, 3.0, 5, random_state=1)
+    reference = fitted.predict(big)
+    np.testing.assert_allclose(fitted.predict(-big), reference, atol=1e-9)
+    np.testing.assert_allclose(fitted.predict(np.rot90(big, 1, axes=(1, 2))), reference,
+                               atol=1e-9)
+    assert abs(fitted.predict(X).mean()) < 1e-9
+
+
+@pytest.mark.parametrize("X, y, match", [
+    (np.zeros((5, 4, 4), dtype=np.int8), 3.0, "Ising spins"),
+    (np.ones((5, 2, 2), dtype=np.int8), 3.0, "at least 3"),
+    (np.ones((5, 4, 4), dtype=np.int8), -1.0, "T_obs"),
+])
+def test_bad_input(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        LocalInteractionModel().fit(X, y)
+
+
+def test_bad_penalties():
+    X = make_snapshots(IsingModel(), 4, 3.0, 50, random_state=0)
+    for penalties in ((), (-1.0,), (np.nan,)):
+        with pytest.raises(ValueError, match="penalties"):
+            LocalInteractionModel(penalties=penalties).fit(X, 3.0)
+
+
+def test_potts_labels_are_refused():
+    X = make_snapshots(PottsModel(q=3), 4, 1.5, 50, random_state=0)
+    with pytest.raises(ValueError):
+        LocalInteractionModel().fit(X, 1.5)
