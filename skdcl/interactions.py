@@ -1,22 +1,22 @@
 """LocalInteractionModel: a local energy fitted to snapshots by pseudo-likelihood, convex and exact.
 
-The energy is a sum over sites of one function of the site's ``(2 r + 1) x (2 r + 1)`` window,
+The energy is a sum over sites of one function of the site's 3x3 window,
+``E(sigma) = sum_sites w(window)``, with ``w`` free: a table over every state of the window
+(``q ** 9`` of them), which holds every interaction among the window's sites (pairs, triples,
+plaquettes, ...). Table entries that a symmetry of the system maps onto each other are tied.
 
-``E(sigma) = sum_sites w(window)``,  ``w(window) = sum_S theta_S prod_{i in S} s_i``,
-
-expanded over every set ``S`` of window cells (pairs, triples, plaquettes, ... all of them: the
-expansion is complete, so ``w`` is any function of the window). Coefficients of sets that a
-symmetry of the system maps onto each other are tied; the spin flip removes odd sets.
-
-Single-spin-flip energy changes are linear in ``theta``, so the negative log pseudo-likelihood
-of the snapshots (Besag 1975; Aurell and Ekeberg 2012) is convex in it and is minimised exactly
-(L-BFGS). Snapshots at one temperature pin down few-spin interactions well and many-spin ones
-poorly, so a ridge penalty on the coefficients of three or more spins, chosen from a grid by the
-held-out pseudo-likelihood (one-standard-error rule: the strongest penalty within one standard
-error of the best), keeps the many-spin terms only where the snapshots demand them. It needs no
-energy labels, like the pairwise baseline it generalises.
+Single-site energy changes are linear in the table, so the negative log pseudo-likelihood of the
+snapshots (Besag 1975; Aurell and Ekeberg 2012) is convex in it and is minimised exactly
+(L-BFGS). Snapshots at one temperature pin down few-site interactions well and many-site ones
+poorly, so a ridge penalty on the part of ``w`` that involves three or more sites (its
+Hoeffding, or ANOVA, components of order three and more; for Ising spins the coefficients of
+products of three or more spins), chosen from a grid by the held-out pseudo-likelihood
+(one-standard-error rule: the strongest penalty within one standard error of the best), keeps
+many-site terms only where the snapshots demand them. It needs no energy labels, like the
+pairwise baseline it generalises.
 """
 
+import itertools
 from numbers import Integral, Real
 
 import numba
@@ -26,39 +26,46 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, _fit_context
+from ._compat import Interval, StrOptions, _fit_context
 from ._energy_model import LearnedEnergyMixin
-from .lattice import check_observation_temperature, check_snapshots
-from .symmetry import POINT_GENERATORS, point_permutation
+from .lattice import check_observation_temperature, check_snapshots, infer_spin_kind
+from .symmetry import INTERNAL_GENERATORS, POINT_GENERATORS, point_permutation, value_map
 
-__all__ = ["LocalInteractionModel"]
+__all__ = ["LocalInteractionModel", "MAX_WINDOW_STATES"]
 
-#: Ridge penalties (per site) tried on the coefficients of three or more spins, strongest first.
+#: Ridge penalties (per site) tried on the interactions of three or more sites, strongest first.
 DEFAULT_PENALTIES = (10.0, 1.0, 0.1, 0.01, 1e-3, 1e-4)
-#: Penalty on the coefficients of one and two spins (only to fix the expansion's redundancy).
+#: Penalty on the whole table (only to fix the redundancy of overlapping windows).
 _SMALL_PENALTY = 1e-8
-#: Half-width of the windows: 3x3, whose 2**9 window states the expansion covers completely.
+#: Half-width of the windows: 3x3.
 _RADIUS = 1
+_CELLS = (2 * _RADIUS + 1) ** 2
+#: Largest number of window states tabulated: Ising spins and Potts labels up to q = 4.
+MAX_WINDOW_STATES = 4**_CELLS
 
 
 class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
-    """Local energy of Ising snapshots by convex pseudo-likelihood over all window interactions.
+    """Local energy of snapshots by convex pseudo-likelihood over all 3x3-window interactions.
 
-    Each site's window is the 3x3 block around it, so the energy holds every interaction
-    among sites up to two apart along each axis (pairs, triples, plaquettes, ...): the
-    ``2 ** 9`` terms of the expansion before tying.
+    Each site's window is the 3x3 block around it, so the energy holds every interaction among
+    sites up to two apart along each axis (pairs, triples, plaquettes, ...): a free function of
+    the window's ``q ** 9`` states (Ising spins, or Potts labels with ``q <= 4``).
 
     Parameters
     ----------
     symmetry : tuple of str, default=()
         Symmetry generators of the system (see :mod:`skdcl.symmetry`; for instance
-        ``DCLPipeline().fit(...).symmetry_.generators``): point symmetries tie coefficients,
-        ``"flip"`` removes the odd ones. Translation invariance is assumed (one function for
-        every site).
+        ``DCLPipeline().fit(...).symmetry_.generators``): point symmetries and the spin flip or
+        label permutations tie the table's entries. Translation invariance is assumed (one
+        function for every site).
     penalties : tuple of float, default=(10, 1, 0.1, 0.01, 1e-3, 1e-4)
-        Ridge penalties per site on the coefficients of three or more spins, tried in turn; the
-        held-out pseudo-likelihood chooses one (one-standard-error rule), then the model is
+        Ridge penalties per site on the interactions of three or more sites, tried in turn;
+        the held-out pseudo-likelihood chooses one (one-standard-error rule), then the model is
         refitted on every snapshot. A single value skips the choice.
+    kind : {"auto", "ising", "potts"}, default="auto"
+        Kind of site variable; ``"auto"``: Ising spins if the snapshots hold -1.
+    q : int, default=None
+        Number of Potts states; None infers it as the largest label plus one.
     validation_fraction : float, default=0.2
         Snapshots held out to choose the penalty.
     max_iter : int, default=1000
@@ -68,11 +75,9 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
 
     Attributes
     ----------
-    coefficients_ : ndarray of shape (n_terms,)
-        Tied coefficients ``theta`` in units of J.
-    table_ : ndarray of shape (2 ** window_sites,)
-        ``w`` of every window code (cell ``k`` of the raster-ordered window is bit ``k``, set for
-        spin +1).
+    table_ : ndarray of shape (q ** 9,)
+        ``w`` of every window state: cell ``k`` of the raster-ordered window is digit ``k``
+        (base ``q``) of the code, with the state index (Ising ``(s + 1) / 2``, Potts label).
     penalty_ : float
         Penalty chosen.
     validation_excess_ : dict of float to tuple of float
@@ -82,9 +87,9 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
     offset_ : float
         Mean energy of the training snapshots, subtracted by :meth:`predict`.
     spin_kind_ : str
-        ``"ising"``.
+        ``"ising"`` or ``"potts"``.
     n_states_ : int
-        2.
+        2 for Ising spins, q for Potts labels.
 
     Examples
     --------
@@ -98,15 +103,19 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
     _parameter_constraints = {
         "symmetry": [tuple, list],
         "penalties": [tuple, list],
+        "kind": [StrOptions({"auto", "ising", "potts"})],
+        "q": [None, Interval(Integral, 2, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, symmetry=(), penalties=DEFAULT_PENALTIES,
+    def __init__(self, symmetry=(), penalties=DEFAULT_PENALTIES, kind="auto", q=None,
                  validation_fraction=0.2, max_iter=1000, random_state=None):
         self.symmetry = symmetry
         self.penalties = penalties
+        self.kind = kind
+        self.q = q
         self.validation_fraction = validation_fraction
         self.max_iter = max_iter
         self.random_state = random_state
@@ -118,7 +127,7 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, Ly, Lx)
-            Ising snapshots (-1/+1); sides of at least 3.
+            Snapshots (Ising spins -1/+1 or Potts labels) with sides of at least 3.
         y : float or array-like of shape (n_samples,)
             Observation temperature ``T_obs``.
 
@@ -128,28 +137,23 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         """
         if y is None:
             check_observation_temperature(y, 0, "y (T_obs)")  # raises its standard message
-        X = check_snapshots(X, kind="ising")
+        kind, q = infer_spin_kind(X, self.kind, self.q)
+        X = check_snapshots(X, kind=kind, q=q if kind == "potts" else None)
         T_obs = check_observation_temperature(y, len(X), "y (T_obs)")
         penalties = self._check_penalties()
-        if min(X.shape[1:]) < 2 * _RADIUS + 1:
-            raise ValueError(f"X holds {X.shape[1]}x{X.shape[2]} lattices; the 3x3 windows "
-                             "need sides of at least 3.")
-        basis, penalised = _interaction_basis(_RADIUS, tuple(self.symmetry))
-        codes = _window_codes(X, _RADIUS)
-        beta, n_sites = 1.0 / T_obs, X.shape[1] * X.shape[2]
+        _check_window(X.shape[1:], q)
+        problem = _Problem(_window_codes(X, q, kind == "ising"), q, tuple(self.symmetry),
+                           1.0 / T_obs, self.max_iter)
         excess = {}
         if len(penalties) > 1:
-            excess = self._validate(codes, basis, penalised, penalties, beta, n_sites)
+            excess = self._validate(problem, penalties)
             penalty = _one_standard_error(penalties, excess)
         else:
             penalty = penalties[0]
-        coefficients = _fit_coefficients(codes, basis, penalised, penalty, beta, n_sites,
-                                         self.max_iter)
-        table = basis @ coefficients
-        self.coefficients_, self.table_, self.penalty_ = coefficients, table, float(penalty)
-        self.validation_excess_ = excess
-        self.T_obs_, self.spin_kind_, self.n_states_ = T_obs, "ising", 2
-        self.offset_ = float(table[codes].sum(axis=(1, 2)).mean())
+        table = problem.fit(problem.codes, penalty)
+        self.table_, self.penalty_, self.validation_excess_ = table, float(penalty), excess
+        self.T_obs_, self.spin_kind_, self.n_states_ = T_obs, kind, q
+        self.offset_ = float(table[problem.codes].sum(axis=(1, 2)).mean())
         return self
 
     def _check_penalties(self):
@@ -159,17 +163,15 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
                              f"{self.penalties!r}.")
         return sorted(set(values.tolist()), reverse=True)
 
-    def _validate(self, codes, basis, penalised, penalties, beta, n_sites):
+    def _validate(self, problem, penalties):
         rng = check_random_state(self.random_state)
-        order = rng.permutation(len(codes))
-        n_held_out = max(1, int(round(self.validation_fraction * len(codes))))
-        held_out, train = codes[order[:n_held_out]], codes[order[n_held_out:]]
-        losses, start = {}, None
+        order = rng.permutation(len(problem.codes))
+        n_held_out = max(1, int(round(self.validation_fraction * len(order))))
+        held_out, train = problem.codes[order[:n_held_out]], problem.codes[order[n_held_out:]]
+        losses, table = {}, None
         for penalty in penalties:  # strongest first, each fit warm-started from the previous
-            start = _fit_coefficients(train, basis, penalised, penalty, beta, n_sites,
-                                      self.max_iter, start)
-            losses[penalty] = _snapshot_losses(basis @ start, held_out, _RADIUS,
-                                               beta) / n_sites
+            table = problem.fit(train, penalty, start=table)
+            losses[penalty] = problem.snapshot_losses(table, held_out)
         best = min(losses, key=lambda p: losses[p].mean())
         excess = {}
         for penalty, loss in losses.items():
@@ -184,7 +186,7 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, Ly, Lx)
-            Ising configurations of any size with sides of at least 3.
+            Configurations of any size with sides of at least 3.
 
         Returns
         -------
@@ -192,16 +194,24 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_fitted_snapshots(X)
-        if min(X.shape[1:]) < 2 * _RADIUS + 1:
-            raise ValueError(f"X holds {X.shape[1]}x{X.shape[2]} lattices; the 3x3 windows "
-                             "need sides of at least 3.")
-        return self.table_[_window_codes(X, _RADIUS)].sum(axis=(1, 2)) - self.offset_
+        _check_window(X.shape[1:], self.n_states_)
+        codes = _window_codes(X, self.n_states_, self.spin_kind_ == "ising")
+        return self.table_[codes].sum(axis=(1, 2)) - self.offset_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.target_tags.required = True
         return tags
+
+
+def _check_window(shape, q):
+    if min(shape) < 2 * _RADIUS + 1:
+        raise ValueError(f"X holds {shape[0]}x{shape[1]} lattices; the 3x3 windows need sides "
+                         "of at least 3.")
+    if q**_CELLS > MAX_WINDOW_STATES:
+        raise ValueError(f"{q}-state sites give {q}**9 states per 3x3 window, more than the "
+                         f"{MAX_WINDOW_STATES} tabulated (q <= 4).")
 
 
 def _one_standard_error(penalties, excess):
@@ -213,61 +223,103 @@ def _one_standard_error(penalties, excess):
     return min(excess, key=lambda p: excess[p][0])
 
 
-def _fit_coefficients(codes, basis, penalised, penalty, beta, n_sites, max_iter, start=None):
-    """Minimise the negative log pseudo-likelihood per site plus the ridge penalty."""
-    weights = np.where(penalised, penalty, _SMALL_PENALTY)
-    n = len(codes) * n_sites
-    radius = _RADIUS
+class _Problem:
+    """The convex fit: window codes, tied table entries, penalty on many-site interactions."""
 
-    def objective(theta):
-        loss, grad = _loss_and_gradient(basis @ theta, codes, radius, beta,
-                                        numba.get_num_threads())
-        return (loss / n + np.sum(weights * theta**2),
-                basis.T @ grad / n + 2 * weights * theta)
+    def __init__(self, codes, q, symmetry, beta, max_iter):
+        self.codes, self.q, self.beta, self.max_iter = codes, q, beta, max_iter
+        self.orbit = _code_orbits(q, symmetry)
+        self.n_params = int(self.orbit.max()) + 1
+        self.n_sites = codes.shape[1] * codes.shape[2]
 
-    theta0 = np.zeros(basis.shape[1]) if start is None else start
-    result = minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                      options={"maxiter": max_iter, "gtol": 1e-10})
-    return result.x
+    def fit(self, codes, penalty, start=None):
+        """The table minimising the loss per site plus the penalties, on ``codes``."""
+        n = len(codes) * self.n_sites
+        n_codes = len(self.orbit)
+
+        def objective(params):
+            table = params[self.orbit]
+            loss, grad = _loss_and_gradient(table, codes, self.q, _RADIUS, self.beta,
+                                            numba.get_num_threads())
+            many = table - low_order_part(table, self.q)
+            value = (loss / n + penalty * np.mean(many**2)
+                     + _SMALL_PENALTY * np.mean(table**2))
+            grad = (grad / n + 2 * penalty * many / n_codes
+                    + 2 * _SMALL_PENALTY * table / n_codes)
+            return value, np.bincount(self.orbit, weights=grad, minlength=self.n_params)
+
+        x0 = np.zeros(self.n_params)
+        if start is not None:  # the table's orbit values
+            x0[self.orbit] = start
+        result = minimize(objective, x0, jac=True, method="L-BFGS-B",
+                          options={"maxiter": self.max_iter, "gtol": 1e-10})
+        return result.x[self.orbit]
+
+    def snapshot_losses(self, table, codes):
+        """Negative log pseudo-likelihood per site of each snapshot of ``codes``."""
+        return _snapshot_losses(table, codes, self.q, _RADIUS, self.beta) / self.n_sites
 
 
-def _interaction_basis(radius, symmetry):
-    """Window code -> tied coefficients, and which coefficients are penalised (3+ spins).
+def low_order_part(table, q):
+    """The part of a window function made of interactions of at most two sites.
 
-    Returns ``basis`` (2**K, n_terms): ``basis[c, t]`` is the sum over the sets ``S`` tied into
-    term ``t`` of ``prod_{i in S} s_i`` for the window of code ``c``; and ``penalised``
-    (n_terms,) bool.
+    The Hoeffding (ANOVA) decomposition under uniformly random window states: the mean, plus
+    the one-site and two-site components; the rest involves three or more sites (for Ising
+    spins, the products of three or more spins).
+
+    Parameters
+    ----------
+    table : ndarray of shape (q ** 9,)
+        A function of the window state (code digits as in ``LocalInteractionModel.table_``).
+    q : int
+
+    Returns
+    -------
+    low : ndarray of shape (q ** 9,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> digits = (np.arange(512)[:, None] >> np.arange(9)) & 1
+    >>> spins = 2 * digits - 1
+    >>> pair, triple = spins[:, 0] * spins[:, 4], spins[:, 0] * spins[:, 1] * spins[:, 4]
+    >>> bool(np.allclose(low_order_part(pair, 2), pair)), bool(np.allclose(low_order_part(
+    ...     triple, 2), 0))
+    (True, True)
     """
-    width = 2 * radius + 1
-    n_cells = width * width
-    n_codes = 1 << n_cells
+    # digit k (cell k) is axis n_cells - 1 - k of the C-ordered tensor
+    tensor = np.asarray(table, dtype=float).reshape((q,) * _CELLS)
+    axes = range(_CELLS)
+    mean = tensor.mean()
+    singles = {i: tensor.mean(axis=tuple(a for a in axes if a != i), keepdims=True) - mean
+               for i in axes}
+    low = np.full(tensor.shape, mean)
+    for i in axes:
+        low = low + singles[i]
+    for i, j in itertools.combinations(axes, 2):
+        pair = tensor.mean(axis=tuple(a for a in axes if a not in (i, j)), keepdims=True)
+        low = low + (pair - singles[i] - singles[j] - mean)
+    return low.reshape(-1)
+
+
+def _code_orbits(q, symmetry):
+    """Index of each window state's orbit under the window's symmetries (0 .. n_orbits - 1)."""
+    n_codes = q**_CELLS
     codes = np.arange(n_codes)
-    bits = (codes[:, None] >> np.arange(n_cells)) & 1  # also: set S as a bit mask
-    spins = 2.0 * bits - 1.0
-    size = bits.sum(axis=1)
-    chi = np.ones((n_codes, n_codes))  # chi[c, S] = prod_{i in S} s_i(c)
-    for cell in range(n_cells):
-        chi[:, bits[:, cell].astype(bool)] *= spins[:, cell][:, None]
-    orbit = _set_orbits(bits, width, symmetry)
-    allowed = codes > 0  # the empty set is a constant
-    if "flip" in symmetry:
-        allowed &= size % 2 == 0
-    terms, index = np.unique(orbit[allowed], return_inverse=True)
-    tying = np.zeros((n_codes, len(terms)))
-    tying[np.flatnonzero(allowed), index] = 1.0
-    penalised = (tying * size[:, None]).max(axis=0) >= 3
-    return chi @ tying, penalised
-
-
-def _set_orbits(bits, width, symmetry):
-    """Smallest set code in each set's orbit under the window's point symmetries."""
-    label = np.arange(len(bits))
+    digits = (codes[:, None] // q ** np.arange(_CELLS)) % q
+    powers = q ** np.arange(_CELLS)
+    width = 2 * _RADIUS + 1
+    kind = "ising" if q == 2 and "flip" in symmetry else "potts"
     images = []
     for name in symmetry:
         if name in POINT_GENERATORS:
-            permutation = point_permutation((width, width), name)
-            # the window is centred on the site: the point symmetry maps it onto itself
-            images.append((bits[:, permutation] << np.arange(bits.shape[1])).sum(axis=1))
+            # the window is centred on its site: a point symmetry maps it onto itself
+            images.append(digits[:, point_permutation((width, width), name)] @ powers)
+        elif name in INTERNAL_GENERATORS["ising"] + INTERNAL_GENERATORS["potts"]:
+            if (name == "flip") != (kind == "ising"):
+                continue  # a generator of the other kind of site variable
+            images.append(value_map(kind, q, name)[digits] @ powers)
+    label = codes.copy()
     changed = bool(images)
     while changed:
         changed = False
@@ -276,47 +328,64 @@ def _set_orbits(bits, width, symmetry):
             merged[image] = np.minimum(merged[image], label)
             if np.any(merged != label):
                 label, changed = merged, True
-    return label
+    return np.unique(label, return_inverse=True)[1]
 
 
 @numba.njit(cache=True)
-def _window_codes(X, radius):
-    """Code of the window around every site: cell ``k`` (raster order) is bit ``k``."""
+def _window_codes(X, q, ising):
+    """Code of the 3x3 window around every site: cell ``k`` (raster order) is digit ``k``."""
     n, Ly, Lx = X.shape
     codes = np.zeros((n, Ly, Lx), dtype=np.int64)
     for s in range(n):
         for y in range(Ly):
             for x in range(Lx):
-                code, k = 0, 0
-                for dy in range(-radius, radius + 1):
-                    for dx in range(-radius, radius + 1):
-                        if X[s, (y + dy) % Ly, (x + dx) % Lx] > 0:
-                            code |= 1 << k
-                        k += 1
+                code, power = 0, 1
+                for dy in range(-_RADIUS, _RADIUS + 1):
+                    for dx in range(-_RADIUS, _RADIUS + 1):
+                        value = X[s, (y + dy) % Ly, (x + dx) % Lx]
+                        code += ((value + 1) // 2 if ising else value) * power
+                        power *= q
                 codes[s, y, x] = code
     return codes
 
 
 @numba.njit(cache=True, inline="always")
-def _flip_change(table, codes, s, y, x, radius):
-    """Energy change of flipping site (y, x): the windows around it that hold it change."""
+def _move_changes(table, codes, s, y, x, q, radius, changes):
+    """Energy change of setting site (y, x) to each state (its own state's change is 0)."""
     _, Ly, Lx = codes.shape
-    change, k = 0.0, 0
+    for k in range(q):
+        changes[k] = 0.0
+    centre = (2 * radius + 1) ** 2 // 2
+    own = (codes[s, y, x] // q**centre) % q  # the site is the centre of its own window
+    power = 1
     for dy in range(-radius, radius + 1):
         for dx in range(-radius, radius + 1):
-            code = codes[s, (y - dy) % Ly, (x - dx) % Lx]  # the site is cell k of this window
-            change += table[code ^ (1 << k)] - table[code]
-            k += 1
-    return change
+            code = codes[s, (y - dy) % Ly, (x - dx) % Lx]  # the site is a cell of this window
+            base = table[code]
+            shift = code - own * power
+            for k in range(q):
+                changes[k] += table[shift + k * power] - base
+            power *= q
+    return own
 
 
 @numba.njit(cache=True, inline="always")
-def _softplus(z):
-    return z + np.log1p(np.exp(-z)) if z > 0 else np.log1p(np.exp(z))
+def _conditional(changes, q, beta, own, probabilities):
+    """``-log P(own | rest)`` from the move energy changes; probabilities of every state."""
+    top = -np.inf
+    for k in range(q):
+        top = max(top, -beta * changes[k])
+    total = 0.0
+    for k in range(q):
+        probabilities[k] = np.exp(-beta * changes[k] - top)
+        total += probabilities[k]
+    for k in range(q):
+        probabilities[k] /= total
+    return top + np.log(total) + beta * changes[own]
 
 
 @numba.njit(cache=True, parallel=True)
-def _loss_and_gradient(table, codes, radius, beta, n_threads=1):
+def _loss_and_gradient(table, codes, q, radius, beta, n_threads=1):
     """Negative log pseudo-likelihood summed over every site of every snapshot, and its
     gradient with respect to the table (``n_threads`` partial sums in parallel)."""
     n, Ly, Lx = codes.shape
@@ -324,29 +393,35 @@ def _loss_and_gradient(table, codes, radius, beta, n_threads=1):
     losses = np.zeros(n_chunks)
     grads = np.zeros((n_chunks, table.shape[0]))
     for chunk in numba.prange(n_chunks):
+        changes, probabilities = np.empty(q), np.empty(q)
         for s in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
             for y in range(Ly):
                 for x in range(Lx):
-                    z = -beta * _flip_change(table, codes, s, y, x, radius)
-                    losses[chunk] += _softplus(z)
-                    g = -beta / (1.0 + np.exp(-z))  # d loss / d change
-                    k = 0
+                    own = _move_changes(table, codes, s, y, x, q, radius, changes)
+                    losses[chunk] += _conditional(changes, q, beta, own, probabilities)
+                    # d loss / d change_k = -beta * p_k (k != own)
+                    power = 1
                     for dy in range(-radius, radius + 1):
                         for dx in range(-radius, radius + 1):
                             code = codes[s, (y - dy) % Ly, (x - dx) % Lx]
-                            grads[chunk, code ^ (1 << k)] += g
-                            grads[chunk, code] -= g
-                            k += 1
+                            for k in range(q):
+                                if k != own:
+                                    g = -beta * probabilities[k]
+                                    grads[chunk, code + (k - own) * power] += g
+                                    grads[chunk, code] -= g
+                            power *= q
     return losses.sum(), grads.sum(axis=0)
 
 
 @numba.njit(cache=True, parallel=True)
-def _snapshot_losses(table, codes, radius, beta):
+def _snapshot_losses(table, codes, q, radius, beta):
     """Negative log pseudo-likelihood of each snapshot (summed over its sites)."""
     n, Ly, Lx = codes.shape
     out = np.zeros(n)
     for s in numba.prange(n):
+        changes, probabilities = np.empty(q), np.empty(q)
         for y in range(Ly):
             for x in range(Lx):
-                out[s] += _softplus(-beta * _flip_change(table, codes, s, y, x, radius))
+                own = _move_changes(table, codes, s, y, x, q, radius, changes)
+                out[s] += _conditional(changes, q, beta, own, probabilities)
     return out

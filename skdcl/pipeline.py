@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
 from .ednn import EDNNEnergyModel
-from .interactions import LocalInteractionModel
+from .interactions import MAX_WINDOW_STATES, LocalInteractionModel
 from .lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
                       infer_spin_kind)
 from .metrics import pseudo_log_likelihood
@@ -47,8 +47,8 @@ class DCLPipeline(BaseEstimator):
     will visit, labels it, and trains the extensive model ``ednn`` on it. The labels come from
     the snapshots' pseudo-likelihood at ``T_obs`` (label-free), in one of two ways:
 
-    * ``refine="interactions"`` (the default for Ising spins of a translation-invariant
-      system): every interaction within 3x3 windows is fitted to the snapshots by convex
+    * ``refine="interactions"`` (the default for Ising spins and Potts labels with q <= 4 of
+      a translation-invariant system): every interaction within 3x3 windows is fitted to the snapshots by convex
       pseudo-likelihood (:class:`~skdcl.interactions.LocalInteractionModel`, tied by the
       detected symmetries, many-spin terms kept only where the held-out snapshots demand them)
       and labels the set; the sequence model's own energies stay in ``labels_`` for
@@ -84,15 +84,15 @@ class DCLPipeline(BaseEstimator):
         Temperatures of the tempered samples, as multiples of ``T_obs``.
     refine : {"auto", "interactions", "scale", "output", "all"} or None, default="auto"
         How the snapshots' pseudo-likelihood shapes the energy. ``"interactions"``: labels from
-        the window interactions fitted to the snapshots (Ising spins, one-site translation
-        symmetry; on the Ising model, in a field or with unequal couplings it matches or beats
+        the window interactions fitted to the snapshots (Ising spins or Potts labels with
+        q <= 4, one-site translation symmetry; on the Ising model, in a field or with unequal couplings it matches or beats
         the pairwise pseudo-likelihood baseline, see ``benchmarks/bench_generality.py``).
         Otherwise labels from the sequence model, then a refinement of the EDNN (see
         :meth:`EDNNEnergyModel.refine_pseudo_likelihood`): one factor on every energy
         (``"scale"``, found exactly; it corrects the sequence model's over- or
         under-confidence), the output layer, or every weight; None skips it. ``"auto"``:
-        ``"interactions"`` where it applies, ``"scale"`` elsewhere (Potts labels, laws that
-        change from site to site). For a spin glass
+        ``"interactions"`` where it applies, ``"scale"`` elsewhere (Potts labels with q > 4,
+        laws that change from site to site). For a spin glass
         (``EDNNEnergyModel(shared=False)``, labels far from the couplings) fit every weight:
         ``refine="all", refine_learning_rate=1e-2``.
     refine_epochs : int, default=10
@@ -231,17 +231,17 @@ class DCLPipeline(BaseEstimator):
         return self
 
     def _interactions_apply(self):
-        return (self.rnn_.spin_kind_ == "ising" and self.symmetry_.translation_period == 1
-                and min(self.lattice_shape_) >= 3)
+        return (self.rnn_.n_states_ ** 9 <= MAX_WINDOW_STATES
+                and self.symmetry_.translation_period == 1 and min(self.lattice_shape_) >= 3)
 
     def _resolved_refine(self):
         if self.refine == "auto":
             return "interactions" if self._interactions_apply() else "scale"
         if self.refine == "interactions" and not self._interactions_apply():
             raise ValueError(
-                "refine='interactions' needs Ising snapshots of a system invariant under "
-                "one-site translations, on lattices with sides of at least 3; use "
-                "refine='scale', 'output' or 'all'.")
+                "refine='interactions' needs Ising spins or Potts labels with q <= 4, of a "
+                "system invariant under one-site translations, on lattices with sides of at "
+                "least 3; use refine='scale', 'output' or 'all'.")
         return self.refine
 
     def _relabel_by_interactions(self, X, rng):

@@ -6,8 +6,8 @@ import pytest
 from skdcl import IsingModel, PottsModel
 from skdcl.baselines import PseudoLikelihoodIsing
 from skdcl.datasets import make_snapshots
-from skdcl.interactions import (LocalInteractionModel, _interaction_basis, _loss_and_gradient,
-                                _one_standard_error, _window_codes)
+from skdcl.interactions import (LocalInteractionModel, _code_orbits, _loss_and_gradient,
+                                _one_standard_error, _window_codes, low_order_part)
 from skdcl.metrics import energy_rmse
 from skdcl.symmetry import POINT_GENERATORS
 
@@ -20,33 +20,39 @@ def _test_energies(model, n=300, seed=5):
     return X, model.energy(X)
 
 
-def test_the_expansion_holds_every_window_function():
-    basis, penalised = _interaction_basis(1, ())
-    assert basis.shape == (512, 511)
-    # with the constant, every function of the 9 window spins
-    assert np.linalg.matrix_rank(np.column_stack([np.ones(512), basis])) == 512
-    assert penalised.sum() == 511 - 9 - 36  # all but the 9 fields and 36 pairs
+def test_low_order_part_is_the_projection_on_pairs():
+    rng = np.random.RandomState(0)
+    table = rng.normal(size=3**9)
+    low = low_order_part(table, 3)
+    np.testing.assert_allclose(low_order_part(low, 3), low, atol=1e-12)  # a projection
+    assert abs(np.dot(low - low.mean(), table - low)) < 1e-8 * len(table)  # orthogonal
+    digits = (np.arange(3**9)[:, None] // 3 ** np.arange(9)) % 3
+    pair = (digits[:, 0] == digits[:, 4]).astype(float)  # a Potts bond
+    np.testing.assert_allclose(low_order_part(pair, 3), pair, atol=1e-12)
 
 
-def test_symmetries_tie_and_remove_terms():
-    basis, _ = _interaction_basis(1, FULL)
-    free, _ = _interaction_basis(1, ())
-    assert basis.shape[1] < free.shape[1] // 8
+def test_symmetries_tie_window_states():
+    free, full = _code_orbits(2, ()), _code_orbits(2, FULL)
+    assert free.max() + 1 == 512
+    assert full.max() + 1 < 512 // 8
     codes = np.arange(512)
-    flipped = codes ^ 511
-    np.testing.assert_allclose(basis[flipped], basis[codes])  # even terms only
+    np.testing.assert_array_equal(full[codes ^ 511], full)  # the flip ties complements
+    potts = _code_orbits(3, POINT_GENERATORS + ("label_swap", "label_cycle"))
+    assert potts.max() + 1 < 3**9 // 24
 
 
-def test_gradient_matches_finite_differences():
-    X = make_snapshots(IsingModel(), 4, 3.0, 20, random_state=0)
-    codes = _window_codes(X, 1)
-    table = np.random.RandomState(0).normal(size=512)
-    loss, grad = _loss_and_gradient(table, codes, 1, 0.5)
+@pytest.mark.parametrize("q, ising", [(2, True), (3, False)])
+def test_gradient_matches_finite_differences(q, ising):
+    model = IsingModel() if ising else PottsModel(q=q)
+    X = make_snapshots(model, 4, 3.0 if ising else 1.5, 20, random_state=0)
+    codes = _window_codes(X, q, ising)
+    table = np.random.RandomState(0).normal(size=q**9)
+    loss, grad = _loss_and_gradient(table, codes, q, 1, 0.5, 2)
     for index in codes[0, :2].ravel().tolist() + [0]:
-        step = np.zeros(512)
+        step = np.zeros(q**9)
         step[index] = 1e-6
-        numeric = (_loss_and_gradient(table + step, codes, 1, 0.5)[0]
-                   - _loss_and_gradient(table - step, codes, 1, 0.5)[0]) / 2e-6
+        numeric = (_loss_and_gradient(table + step, codes, q, 1, 0.5, 1)[0]
+                   - _loss_and_gradient(table - step, codes, q, 1, 0.5, 1)[0]) / 2e-6
         assert numeric == pytest.approx(grad[index], rel=1e-5, abs=1e-6)
 
 
@@ -91,7 +97,7 @@ def test_energies_respect_the_symmetries_and_any_size():
 
 
 @pytest.mark.parametrize("X, y, match", [
-    (np.zeros((5, 4, 4), dtype=np.int8), 3.0, "Ising spins"),
+    (np.full((5, 4, 4), 0.5), 3.0, "integer"),
     (np.ones((5, 2, 2), dtype=np.int8), 3.0, "at least 3"),
     (np.ones((5, 4, 4), dtype=np.int8), -1.0, "T_obs"),
 ])
@@ -107,7 +113,17 @@ def test_bad_penalties():
             LocalInteractionModel(penalties=penalties).fit(X, 3.0)
 
 
-def test_potts_labels_are_refused():
-    X = make_snapshots(PottsModel(q=3), 4, 1.5, 50, random_state=0)
-    with pytest.raises(ValueError):
-        LocalInteractionModel().fit(X, 1.5)
+def test_potts_coupling_is_learned():
+    model = PottsModel(q=3)
+    X = make_snapshots(model, 6, 1.5, 3000, random_state=0)
+    fitted = LocalInteractionModel(symmetry=POINT_GENERATORS + ("label_swap", "label_cycle"),
+                                   random_state=0).fit(X, 1.5)
+    X_test, E = _test_energies(model)
+    assert fitted.spin_kind_ == "potts" and fitted.n_states_ == 3
+    assert energy_rmse(E, fitted.predict(X_test)) < 0.05 * E.std()
+
+
+def test_too_many_window_states_are_refused():
+    X = np.random.RandomState(0).randint(0, 5, size=(50, 4, 4)).astype(np.int8)
+    with pytest.raises(ValueError, match="q <= 4"):
+        LocalInteractionModel().fit(X, 1.0)
