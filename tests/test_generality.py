@@ -16,7 +16,8 @@ from skdcl.metrics import energy_offset, energy_rmse
 from skdcl.pipeline import DCLPipeline
 
 SYSTEMS = {
-    "anisotropic": (IsingModel(J=(1.0, 0.5)), 3.0, {"mirror_x", "mirror_y"}, {"rot90", "flip"}),
+    "anisotropic": (IsingModel(J=(1.0, 0.5)), 3.0, {"mirror_x", "mirror_y", "flip"},
+                    {"rot90", "transpose"}),
     "field": (IsingModel(h=0.3), 4.0, {"rot90", "mirror_x"}, {"flip"}),
     "plaquette": (IsingModel(K=0.5), 4.0, {"rot90", "mirror_x", "flip"}, set()),
 }
