@@ -26,7 +26,6 @@ Set ``SKDCL_QUICK_EXAMPLES=1`` for a reduced run of a few minutes (rougher numbe
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from skdcl import (DCLPipeline, IsingModel, RNNEnergyModel, energy_rmse, make_protocol_test_set,
                    make_snapshots)

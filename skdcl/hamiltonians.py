@@ -129,10 +129,7 @@ def _coupling_pair(J, name="J"):
     values = (J, J) if np.ndim(J) == 0 else tuple(J)
     if len(values) != 2:
         raise ValueError(f"{name} must be a number or a pair (Jx, Jy), got {J!r}.")
-    values = tuple(float(v) for v in values)
-    if not all(np.isfinite(values)):
-        raise ValueError(f"{name} must be finite, got {J!r}.")
-    return values
+    return tuple(_coupling(v, name) for v in values)
 
 
 def _coupling(value, name):
@@ -202,7 +199,7 @@ class IsingModel(LatticeModel):
         S = X.astype(np.float64)
         right, down = _roll_x(S), _roll_y(S)
         bonds = Jx * (S * right).sum(axis=(1, 2)) + Jy * (S * down).sum(axis=(1, 2))
-        energy = -bonds - float(self.h) * S.sum(axis=(1, 2))
+        energy = -bonds - _coupling(self.h, "h") * S.sum(axis=(1, 2))
         if K != 0.0:
             energy -= K * (S * right * down * _roll_x(down)).sum(axis=(1, 2))
         return energy
@@ -216,7 +213,7 @@ class IsingModel(LatticeModel):
         engine builds a generic single-site update.
         """
         K = _coupling(self.K, "K")
-        params = _coupling_pair(self.J) + (float(self.h),)
+        params = _coupling_pair(self.J) + (_coupling(self.h, "h"),)
         if K != 0.0:
             return LocalKernel(_plaquette_ising_delta, params + (K,))
         return LocalKernel(_ising_delta, params, _ising_update,

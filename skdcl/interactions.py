@@ -17,12 +17,14 @@ pairwise baseline it generalises.
 """
 
 import itertools
+import warnings
 from numbers import Integral, Real
 
 import numba
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -31,7 +33,7 @@ from ._energy_model import LearnedEnergyMixin
 from .lattice import check_observation_temperature, check_snapshots, infer_spin_kind
 from .symmetry import INTERNAL_GENERATORS, POINT_GENERATORS, point_permutation, value_map
 
-__all__ = ["LocalInteractionModel", "MAX_WINDOW_STATES"]
+__all__ = ["LocalInteractionModel", "MAX_WINDOW_STATES", "window_fits"]
 
 #: Ridge penalties (per site) tried on the interactions of three or more sites, strongest first.
 DEFAULT_PENALTIES = (10.0, 1.0, 0.1, 0.01, 1e-3, 1e-4)
@@ -205,6 +207,18 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         return tags
 
 
+def window_fits(q, shape):
+    """Whether :class:`LocalInteractionModel` applies: ``q ** 9`` window states at most
+    :data:`MAX_WINDOW_STATES` and lattice sides of at least 3.
+
+    Examples
+    --------
+    >>> window_fits(2, (8, 8)), window_fits(5, (8, 8)), window_fits(2, (2, 8))
+    (True, False, False)
+    """
+    return q**_CELLS <= MAX_WINDOW_STATES and min(shape) >= 2 * _RADIUS + 1
+
+
 def _check_window(shape, q):
     if min(shape) < 2 * _RADIUS + 1:
         raise ValueError(f"X holds {shape[0]}x{shape[1]} lattices; the 3x3 windows need sides "
@@ -253,6 +267,13 @@ class _Problem:
             x0[self.orbit] = start
         result = minimize(objective, x0, jac=True, method="L-BFGS-B",
                           options={"maxiter": self.max_iter, "gtol": 1e-10})
+        if not np.all(np.isfinite(result.x)):
+            raise ValueError(f"the pseudo-likelihood fit with penalty {penalty:g} gave "
+                             "non-finite interactions; the snapshots cannot be fitted.")
+        if not result.success:
+            warnings.warn(f"the pseudo-likelihood fit with penalty {penalty:g} stopped before "
+                          f"converging ({result.message}); raise max_iter.", ConvergenceWarning,
+                          stacklevel=4)
         return result.x[self.orbit]
 
     def snapshot_losses(self, table, codes):

@@ -1,4 +1,6 @@
-"""Lattice shapes, validation of snapshot arrays, orderings and symmetries.
+"""Lattice shapes, validation of snapshot arrays and orderings.
+
+Symmetry groups of lattices live in :mod:`skdcl.symmetry`.
 
 Snapshots are stored as ``int8`` arrays of shape ``(n_samples, Ly, Lx)`` on a periodic lattice.
 Ising spins take the values -1 and +1; q-state Potts labels take the values ``0 .. q-1``.
@@ -18,7 +20,6 @@ __all__ = [
     "ordering_permutation",
     "unwrap",
     "rewrap",
-    "dihedral_images",
     "SPIN_KINDS",
 ]
 
@@ -327,29 +328,6 @@ def rewrap(sequences, permutation, shape):
     flat = np.empty_like(sequences)
     flat[:, permutation] = sequences
     return flat.reshape((sequences.shape[0],) + tuple(shape))
-
-
-def dihedral_images(X):
-    """The images of lattices under the symmetries of the square that keep the shape.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, Ly, Lx)
-
-    Returns
-    -------
-    images : list of ndarray
-        8 arrays (4 rotations times 2 reflections) for square lattices, 4 (identity, the two
-        reflections and the half turn) for rectangular ones. The identity comes first.
-    """
-    X = np.asarray(X)
-    square = X.shape[1] == X.shape[2]
-    images = []
-    for flipped in (X, X[:, :, ::-1]):
-        for turns in range(4):
-            if square or turns % 2 == 0:
-                images.append(np.ascontiguousarray(np.rot90(flipped, turns, axes=(1, 2))))
-    return images
 
 
 def _is_integer(value):

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
 from .ednn import EDNNEnergyModel
-from .interactions import MAX_WINDOW_STATES, LocalInteractionModel
+from .interactions import LocalInteractionModel, window_fits
 from .lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
                       infer_spin_kind)
 from .metrics import pseudo_log_likelihood
@@ -48,11 +48,11 @@ class DCLPipeline(BaseEstimator):
     the snapshots' pseudo-likelihood at ``T_obs`` (label-free), in one of two ways:
 
     * ``refine="interactions"`` (the default for Ising spins and Potts labels with q <= 4 of
-      a translation-invariant system): every interaction within 3x3 windows is fitted to the snapshots by convex
-      pseudo-likelihood (:class:`~skdcl.interactions.LocalInteractionModel`, tied by the
-      detected symmetries, many-spin terms kept only where the held-out snapshots demand them)
-      and labels the set; the sequence model's own energies stay in ``labels_`` for
-      comparison;
+      a translation-invariant system): every interaction within 3x3 windows is fitted to the
+      snapshots by convex pseudo-likelihood
+      (:class:`~skdcl.interactions.LocalInteractionModel`, tied by the detected symmetries,
+      many-spin terms kept only where the held-out snapshots demand them) and labels the
+      set; the sequence model's own energies stay in ``labels_`` for comparison;
     * otherwise the sequence model's energies ``-T_obs log P`` label the set and the EDNN is
       refined afterwards on the snapshots (``"scale"``, ``"output"`` or ``"all"``).
 
@@ -85,8 +85,9 @@ class DCLPipeline(BaseEstimator):
     refine : {"auto", "interactions", "scale", "output", "all"} or None, default="auto"
         How the snapshots' pseudo-likelihood shapes the energy. ``"interactions"``: labels from
         the window interactions fitted to the snapshots (Ising spins or Potts labels with
-        q <= 4, one-site translation symmetry; on the Ising model, in a field or with unequal couplings it matches or beats
-        the pairwise pseudo-likelihood baseline, see ``benchmarks/bench_generality.py``).
+        q <= 4, one-site translation symmetry; on the Ising model, in a field or with unequal
+        couplings it matches or beats the pairwise pseudo-likelihood baseline, see
+        ``benchmarks/bench_generality.py``).
         Otherwise labels from the sequence model, then a refinement of the EDNN (see
         :meth:`EDNNEnergyModel.refine_pseudo_likelihood`): one factor on every energy
         (``"scale"``, found exactly; it corrects the sequence model's over- or
@@ -231,8 +232,8 @@ class DCLPipeline(BaseEstimator):
         return self
 
     def _interactions_apply(self):
-        return (self.rnn_.n_states_ ** 9 <= MAX_WINDOW_STATES
-                and self.symmetry_.translation_period == 1 and min(self.lattice_shape_) >= 3)
+        return (window_fits(self.rnn_.n_states_, self.lattice_shape_)
+                and self.symmetry_.translation_period == 1)
 
     def _resolved_refine(self):
         if self.refine == "auto":

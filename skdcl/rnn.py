@@ -208,9 +208,9 @@ default="auto"
 
     def __init__(self, cell="masked_conv", units=64, layers=2, kernel_size=7, shared="auto",
                  dropout=0.0, ordering="snake", kind="auto", q=None, symmetrize="auto",
-                 symmetry_threshold=4.0, augment=True, epochs=10, batch_size=256, learning_rate=2e-3,
-                 validation_fraction=0.1, early_stopping=True, n_iter_no_change=3,
-                 random_state=None, verbose=0):
+                 symmetry_threshold=4.0, augment=True, epochs=10, batch_size=256,
+                 learning_rate=2e-3, validation_fraction=0.1, early_stopping=True,
+                 n_iter_no_change=3, random_state=None, verbose=0):
         self.cell = cell
         self.units = units
         self.layers = layers

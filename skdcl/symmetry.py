@@ -72,7 +72,6 @@ def point_permutation(shape, name):
         return None
     base = np.arange(Ly * Lx).reshape(Ly, Lx)
     images = {
-        "identity": lambda b: b,
         "rot90": lambda b: np.rot90(b, 1),
         "rot180": lambda b: np.rot90(b, 2),
         "rot270": lambda b: np.rot90(b, 3),
@@ -255,9 +254,7 @@ class SymmetryGroup:
         """Image of int8 lattices ``(n, Ly, Lx)`` under site permutation ``g``, value map ``v``."""
         X = np.asarray(X)
         flat = X.reshape(len(X), -1)[:, self.site_permutations[g]]
-        table = self.value_tables[v]
-        mapped = table[(flat + 1) // 2] * 2 - 1 if self.kind == "ising" else table[flat]
-        return mapped.astype(np.int8).reshape(X.shape)
+        return _map_values(flat, self.value_tables[v], self.kind).reshape(X.shape)
 
     def images(self, X):
         """Every image of ``X`` (identity first), one array per group element."""
@@ -293,12 +290,16 @@ class SymmetryGroup:
                 f"n_states={self.n_states}, generators={self.generators!r})")
 
 
+def _map_values(X, table, kind):
+    """Site values mapped through a table of state indices (Ising state ``(s + 1) / 2``)."""
+    X = np.asarray(X, dtype=np.int64)
+    mapped = table[(X + 1) // 2] * 2 - 1 if kind == "ising" else table[X]
+    return mapped.astype(np.int8)
+
+
 def _generator_image(X, kind, n_states, name):
     if name in INTERNAL_GENERATORS.get(kind, ()):
-        table = value_map(kind, n_states, name)
-        flat = X.astype(np.int64)
-        mapped = table[(flat + 1) // 2] * 2 - 1 if kind == "ising" else table[flat]
-        return mapped.astype(np.int8)
+        return _map_values(X, value_map(kind, n_states, name), kind)
     permutation = point_permutation(X.shape[1:], name)
     return X.reshape(len(X), -1)[:, permutation].reshape(X.shape)
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from skdcl import IsingModel, PottsModel
 from skdcl.baselines import PseudoLikelihoodIsing
@@ -127,3 +128,9 @@ def test_too_many_window_states_are_refused():
     X = np.random.RandomState(0).randint(0, 5, size=(50, 4, 4)).astype(np.int8)
     with pytest.raises(ValueError, match="q <= 4"):
         LocalInteractionModel().fit(X, 1.0)
+
+
+def test_an_unconverged_fit_says_so():
+    X = make_snapshots(IsingModel(), 4, 3.0, 200, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="raise max_iter"):
+        LocalInteractionModel(penalties=(1e-4,), max_iter=1).fit(X, 3.0)

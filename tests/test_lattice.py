@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from skdcl.lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
-                           check_temperature, dihedral_images, ordering_permutation, rewrap,
+                           check_temperature, ordering_permutation, rewrap,
                            unwrap)
 
 
@@ -21,15 +21,6 @@ def test_snake_and_spiral_visit_neighbours_consecutively():
         rows, cols = np.divmod(perm, 5)
         steps = np.abs(np.diff(rows)) + np.abs(np.diff(cols))
         assert np.all(steps == 1), ordering
-
-
-def test_dihedral_images_are_distinct_symmetries():
-    X = np.arange(9).reshape(1, 3, 3)
-    images = dihedral_images(X)
-    assert len(images) == 8
-    assert len({im.tobytes() for im in images}) == 8
-    np.testing.assert_array_equal(images[0], X)
-    assert len(dihedral_images(np.zeros((1, 2, 4)))) == 4
 
 
 def test_check_snapshots_accepts_flat_and_square():

@@ -37,6 +37,12 @@ def test_point_permutations_form_the_dihedral_group():
         assert point_permutation((4, 6), name) is None
 
 
+def test_point_images_are_distinct():
+    X = np.arange(9).reshape(1, 3, 3)
+    images = list(SymmetryGroup((3, 3), "potts", 9, POINT_GENERATORS).images(X))
+    assert len({image.tobytes() for image in images}) == 8
+
+
 def test_images_are_the_group_orbit():
     X = _draw(np.full((4, 4), 0.5), 3)
     group = SymmetryGroup.named("full", (4, 4), "ising", 2)
