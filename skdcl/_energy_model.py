@@ -1,15 +1,19 @@
-"""The energy-model protocol of the learned models: energy, spin kind, number of states."""
+"""The energy-model protocol of the learned models: energy, site variables, validation."""
 
 from sklearn.utils.validation import check_is_fitted
 
 from .lattice import check_snapshots
+from .sites import SiteVariables
 
 __all__ = ["LearnedEnergyMixin"]
 
 
 class LearnedEnergyMixin:
-    """``energy``, ``spin_kind`` and ``n_states`` of a fitted model, from ``predict`` and the
-    fitted attributes ``spin_kind_`` and ``n_states_`` (see docs/dev/energy_model_protocol)."""
+    """``energy``, ``sites``, ``spin_kind`` and ``n_states`` of a fitted model.
+
+    They come from ``predict`` and the fitted attribute ``sites_`` (a
+    :class:`~skdcl.sites.SiteVariables`); see ``docs/dev/kernel_protocol.rst``.
+    """
 
     def energy(self, X):
         """Total energies of configurations (the energy-model protocol; same as ``predict``).
@@ -25,19 +29,25 @@ class LearnedEnergyMixin:
         return self.predict(X)
 
     @property
-    def spin_kind(self):
-        """``"ising"`` or ``"potts"``, as fitted (energy-model protocol)."""
+    def sites(self):
+        """The site variables of the fitted configurations (energy-model protocol)."""
         check_is_fitted(self)
-        return self.spin_kind_
+        return self.sites_
+
+    @property
+    def spin_kind(self):
+        """``"ising"`` or ``"potts"``, as fitted (``sites.kind``)."""
+        return self.sites.kind
 
     @property
     def n_states(self):
-        """Number of values a site takes, as fitted (energy-model protocol)."""
-        check_is_fitted(self)
-        return self.n_states_
+        """Number of values a site takes, as fitted (``sites.n_states``)."""
+        return self.sites.n_states
+
+    def _infer_sites(self, X):
+        """The site variables of training snapshots, from the ``kind`` and ``q`` parameters."""
+        return SiteVariables.infer(X, getattr(self, "kind", "auto"), getattr(self, "q", None))
 
     def _check_fitted_snapshots(self, X, name="X", shape=None):
-        """Configurations of the fitted kind (and of ``shape`` when given), as int8."""
-        check_is_fitted(self)
-        q = self.n_states_ if self.spin_kind_ == "potts" else None
-        return check_snapshots(X, kind=self.spin_kind_, q=q, shape=shape, name=name)
+        """Configurations of the fitted site variables (and of ``shape`` when given), int8."""
+        return check_snapshots(X, self.sites, shape=shape, name=name)

@@ -1,23 +1,29 @@
-"""Keras plumbing shared by the learned energy models: seeding, progress, serialisation.
+"""What the Keras estimators share: a base class, seeding, training, progress, serialisation.
 
-Importing this module imports Keras, so the public modules import it lazily (inside ``fit``)
-where they can, and ``import skdcl`` stays quick.
+Importing this module imports Keras; :mod:`skdcl` loads the modules that need it on first use,
+so ``import skdcl`` stays quick.
 """
 
 import io
 import os
 import tempfile
 import time
+from numbers import Integral, Real
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from sklearn.base import BaseEstimator  # noqa: E402
 from sklearn.utils import check_random_state  # noqa: E402
 
+from ._compat import Interval, StrOptions  # noqa: E402
+from ._energy_model import LearnedEnergyMixin  # noqa: E402
+
 __all__ = ["keras", "seed_keras", "EpochProgress", "train", "mean_output_loss", "model_to_bytes",
-           "model_from_bytes", "KerasStateMixin"]
+           "model_from_bytes", "KerasStateMixin", "KerasEnergyModel", "validation_split",
+           "predict_in_batches"]
 
 
 def seed_keras(random_state):
@@ -178,3 +184,104 @@ class _SerialisedModel:
 
     def __init__(self, data):
         self.data = data
+
+
+def validation_split(n, fraction, rng):
+    """Shuffled training and validation indices (validation None when ``fraction`` gives none).
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    fraction : float
+        Fraction held out for validation.
+    rng : RandomState
+
+    Returns
+    -------
+    train, valid : ndarray of int or None
+    """
+    n_valid = int(round(fraction * n))
+    order = rng.permutation(n)
+    if n_valid == 0 or n_valid >= n:
+        return order, None
+    return order[n_valid:], order[:n_valid]
+
+
+def predict_in_batches(model, inputs, batch_size):
+    """Outputs of a Keras model over ``inputs`` in batches, float64, flattened per sample."""
+    parts = [np.asarray(model.predict_on_batch(inputs[start:start + batch_size]))
+             for start in range(0, len(inputs), batch_size)]
+    if not parts:
+        return np.zeros(0)
+    return np.concatenate([p.reshape(len(p), -1) for p in parts]).astype(np.float64).squeeze(-1)
+
+
+class KerasEnergyModel(LearnedEnergyMixin, KerasStateMixin, BaseEstimator):
+    """Base of the estimators whose energy is a Keras network (not meant to be used directly).
+
+    It holds the parameters they share (site variables, training schedule, seed, verbosity)
+    with their constraints, the fitted Keras models' pickling, the caches rebuilt on demand,
+    and the tags. Subclasses list their own parameters in ``_parameter_constraints`` (merged
+    with :attr:`_shared_constraints`) and pass the shared ones to ``super().__init__``.
+    """
+
+    _keras_attributes = ("model_",)
+    _transient_attributes = ("_cache",)
+
+    _shared_constraints = {
+        "kind": [StrOptions({"auto", "ising", "potts"})],
+        "q": [None, Interval(Integral, 2, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, *, kind, q, epochs, batch_size, learning_rate, validation_fraction,
+                 early_stopping, n_iter_no_change, random_state, verbose):
+        self.kind = kind
+        self.q = q
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _train(self, trainer, loss, x, y, valid, rng_or_none=None, **overrides):
+        """:func:`train` with the estimator's schedule (``overrides`` replace its values)."""
+        settings = dict(epochs=self.epochs, batch_size=self.batch_size,
+                        learning_rate=self.learning_rate, early_stopping=self.early_stopping,
+                        patience=self.n_iter_no_change, verbose=self.verbose,
+                        name=type(self).__name__)
+        settings.update(overrides)
+        return train(trainer, loss, x, y, valid=valid, **settings)
+
+    def _seed_keras(self, rng):
+        """Seed Keras from ``rng`` when the estimator has a ``random_state``."""
+        return seed_keras(rng if self.random_state is not None else None)
+
+    def _cached(self, key, build):
+        """A value rebuilt on demand and left out of pickles (compiled models, kernels)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
+    def _clear_cache(self):
+        self.__dict__.pop("_cache", None)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = True
+        tags.non_deterministic = self.random_state is None
+        return tags

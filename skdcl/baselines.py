@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, _fit_context
 from .lattice import check_observation_temperature, check_snapshots
+from .sites import SiteVariables
 
 __all__ = ["PseudoLikelihoodIsing"]
 
@@ -85,7 +86,7 @@ class PseudoLikelihoodIsing(BaseEstimator):
         -------
         self
         """
-        X = check_snapshots(X, kind="ising")
+        X = check_snapshots(X, SiteVariables.ising())
         self.T_obs_ = check_observation_temperature(y, len(X), name="y")
         self.lattice_shape_ = X.shape[1:]
         S = X.reshape(len(X), -1).astype(np.float64)
@@ -115,7 +116,7 @@ class PseudoLikelihoodIsing(BaseEstimator):
         energies : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = check_snapshots(X, kind="ising", shape=self.lattice_shape_)
+        X = check_snapshots(X, SiteVariables.ising(), shape=self.lattice_shape_)
         S = X.reshape(len(X), -1).astype(np.float64)
         pair = 0.5 * np.einsum("mi,ij,mj->m", S, self.couplings_, S)
         return -(pair + S @ self.fields_) - self.offset_
@@ -123,7 +124,7 @@ class PseudoLikelihoodIsing(BaseEstimator):
     def score(self, X, y=None):
         """Mean log pseudo-likelihood per spin of ``X`` at ``T_obs`` (higher is better)."""
         check_is_fitted(self)
-        X = check_snapshots(X, kind="ising", shape=self.lattice_shape_)
+        X = check_snapshots(X, SiteVariables.ising(), shape=self.lattice_shape_)
         S = X.reshape(len(X), -1).astype(np.float64)
         params = np.concatenate([(self.couplings_ / self.T_obs_).ravel(), self.fields_ / self.T_obs_])
         loss, _ = _negative_log_pseudo_likelihood(params, S, 0.0, None)

@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 
 from .exact import enumerate_exact, ising_exact
 from .lattice import check_lattice_size, check_temperature
-from .montecarlo import ChainState, run_chains, seed_streams
+from .montecarlo import sample_model
 
 __all__ = ["make_snapshots", "make_protocol_test_set", "PROTOCOL_TEMPERATURES", "ising_exact",
            "enumerate_exact"]
@@ -23,7 +23,7 @@ def make_snapshots(model, L, T, n_samples, *, n_equilibration=1000, thin=10, n_c
     Parameters
     ----------
     model : energy model
-        An exact Hamiltonian (or any model with a ``local_kernel``).
+        An exact Hamiltonian, or any model of the energy-model protocol.
     L : int or tuple of two ints
         Lattice side or ``(Ly, Lx)``.
     T : float
@@ -64,16 +64,12 @@ def make_snapshots(model, L, T, n_samples, *, n_equilibration=1000, thin=10, n_c
         raise ValueError(f"init must be 'random' or 'ordered', got {init!r}.")
     rng = check_random_state(random_state)
     if init == "random":
-        configs = model.random_configurations(n_chains, shape, rng)
+        configs = model.sites.random(n_chains, shape, rng)
     else:
-        configs = np.repeat(model.ordered_configuration(shape)[None], n_chains, axis=0)
-    state = ChainState(configs, model.energy(configs), seed_streams(n_chains, rng))
-    kernel = model.local_kernel(shape)
-    q = 0 if model.spin_kind == "ising" else model.n_states
-    run_chains(kernel, state, T, n_equilibration, q=q)
+        configs = np.repeat(model.sites.ordered(shape)[None], n_chains, axis=0)
     per_chain = -(-n_samples // n_chains)
-    run = run_chains(kernel, state, T, per_chain * thin, q=q, thin=thin, n_records=per_chain,
-                     store_snapshots=True)
+    run = sample_model(model, configs, T, n_equilibration=n_equilibration, n_records=per_chain,
+                       thin=thin, store_snapshots=True, random_state=rng)
     snapshots = run.snapshots.reshape((-1,) + shape)
     return snapshots[rng.permutation(len(snapshots))[:n_samples]]
 
@@ -112,7 +108,7 @@ def make_protocol_test_set(model, L, n_per_temperature, *, temperatures=PROTOCOL
                                     random_state=rng))
         labels.append(np.full(n_per_temperature, float(T)))
     if include_random:
-        parts.append(model.random_configurations(n_per_temperature, L, rng))
+        parts.append(model.sites.random(n_per_temperature, check_lattice_size(L), rng))
         labels.append(np.full(n_per_temperature, np.inf))
     return np.concatenate(parts), np.concatenate(labels)
 

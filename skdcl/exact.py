@@ -163,13 +163,13 @@ def enumerate_exact(model, shape, temperatures):
     temperatures = np.atleast_1d(np.asarray(temperatures, dtype=float))
     for T in temperatures:
         check_temperature(T, "temperatures")
-    q = 0 if model.spin_kind == "ising" else model.n_states
-    base = np.full((Ly, Lx), -1 if q == 0 else 0, dtype=np.int8)  # the Gray code's start
+    sites = model.sites
+    base = np.full((Ly, Lx), sites.values[0], dtype=np.int8)  # the Gray code's start: state 0
     e0 = float(model.energy(base[None])[0])
     kernel = model.local_kernel((Ly, Lx))
     betas = 1.0 / temperatures
     walk = _gray_walker(kernel.delta_energy)
-    sums, e_min = walk(base, kernel.params, e0, q, betas)
+    sums, e_min = walk(base, kernel.params, e0, sites.kernel_values, betas)
     return _boltzmann_table(sums, e_min, temperatures, Ly * Lx)
 
 
@@ -184,27 +184,26 @@ def _gray_walker(delta_energy):
 
 def _make_gray_walker(delta_energy):
     @numba.njit
-    def walk(config, params, e0, q, betas):
+    def walk(config, params, e0, sites, betas):
         """Boltzmann sums of 1, E, E^2, m, m^2, m^4 relative to the lowest energy seen."""
+        n_states, offset, shift = sites
         Ly, Lx = config.shape
         n_sites = Ly * Lx
-        base = 2 if q == 0 else q
-        total = base**n_sites
+        total = n_states**n_sites
         sums = np.zeros((betas.shape[0], 6))
         digits = np.zeros(n_sites, dtype=np.int64)
-        counts = np.zeros(max(q, 1), dtype=np.int64)
+        counts = np.zeros(n_states, dtype=np.int64)
         counts[0] = n_sites
         energy, e_min = e0, e0
-        magnet = -n_sites if q == 0 else 0
         for step in range(total):
             if energy < e_min:  # rescale the sums to the new reference energy
                 for t in range(betas.shape[0]):
                     sums[t] *= np.exp(-betas[t] * (e_min - energy))
                 e_min = energy
-            if q == 0:
-                m = abs(magnet) / n_sites
+            if n_states == 2:
+                m = abs(counts[1] - counts[0]) / n_sites
             else:
-                m = (q * counts.max() / n_sites - 1.0) / (q - 1.0)
+                m = (n_states * counts.max() / n_sites - 1.0) / (n_states - 1.0)
             for t in range(betas.shape[0]):
                 w = np.exp(-betas[t] * (energy - e_min))
                 sums[t, 0] += w
@@ -216,20 +215,18 @@ def _make_gray_walker(delta_energy):
             if step == total - 1:
                 break
             k = 0
-            while digits[k] == base - 1:  # base-q counter; site k changes in the modular Gray code
+            while digits[k] == n_states - 1:  # base-q counter; site k changes (modular Gray code)
                 digits[k] = 0
                 k += 1
             digits[k] += 1
             i, j = k // Lx, k % Lx
-            old = config[i, j]
-            new = numba.int8(-old) if q == 0 else numba.int8((old + 1) % q)
-            energy += delta_energy(config, i, j, new, params)
-            if q == 0:
-                magnet += new - old
-            else:
-                counts[old] -= 1
-                counts[new] += 1
-            config[i, j] = new
+            old = (config[i, j] - offset) >> shift
+            new = (old + 1) % n_states
+            value = numba.int8(offset + (new << shift))
+            energy += delta_energy(config, i, j, value, params)
+            counts[old] -= 1
+            counts[new] += 1
+            config[i, j] = value
         return sums, e_min
 
     return walk

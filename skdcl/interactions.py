@@ -30,7 +30,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._energy_model import LearnedEnergyMixin
-from .lattice import check_observation_temperature, check_snapshots, infer_spin_kind
+from .lattice import check_lattice_size, check_observation_temperature, check_snapshots
+from .montecarlo import LocalKernel
+from .sites import site_state
 from .symmetry import INTERNAL_GENERATORS, POINT_GENERATORS, point_permutation, value_map
 
 __all__ = ["LocalInteractionModel", "MAX_WINDOW_STATES", "window_fits"]
@@ -79,7 +81,7 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
     ----------
     table_ : ndarray of shape (q ** 9,)
         ``w`` of every window state: cell ``k`` of the raster-ordered window is digit ``k``
-        (base ``q``) of the code, with the state index (Ising ``(s + 1) / 2``, Potts label).
+        (base ``q``) of the code, the state index of its site (see :mod:`skdcl.sites`).
     penalty_ : float
         Penalty chosen.
     validation_excess_ : dict of float to tuple of float
@@ -88,10 +90,8 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
     T_obs_ : float
     offset_ : float
         Mean energy of the training snapshots, subtracted by :meth:`predict`.
-    spin_kind_ : str
-        ``"ising"`` or ``"potts"``.
-    n_states_ : int
-        2 for Ising spins, q for Potts labels.
+    sites_ : SiteVariables
+        What each site holds (:class:`skdcl.sites.SiteVariables`).
 
     Examples
     --------
@@ -139,13 +139,13 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         """
         if y is None:
             check_observation_temperature(y, 0, "y (T_obs)")  # raises its standard message
-        kind, q = infer_spin_kind(X, self.kind, self.q)
-        X = check_snapshots(X, kind=kind, q=q if kind == "potts" else None)
+        sites = self._infer_sites(X)
+        X = check_snapshots(X, sites)
         T_obs = check_observation_temperature(y, len(X), "y (T_obs)")
         penalties = self._check_penalties()
-        _check_window(X.shape[1:], q)
-        problem = _Problem(_window_codes(X, q, kind == "ising"), q, tuple(self.symmetry),
-                           1.0 / T_obs, self.max_iter)
+        _check_window(X.shape[1:], sites.n_states)
+        problem = _Problem(window_codes(X, sites), sites, tuple(self.symmetry), 1.0 / T_obs,
+                           self.max_iter)
         excess = {}
         if len(penalties) > 1:
             excess = self._validate(problem, penalties)
@@ -154,7 +154,7 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
             penalty = penalties[0]
         table = problem.fit(problem.codes, penalty)
         self.table_, self.penalty_, self.validation_excess_ = table, float(penalty), excess
-        self.T_obs_, self.spin_kind_, self.n_states_ = T_obs, kind, q
+        self.T_obs_, self.sites_ = T_obs, sites
         self.offset_ = float(table[problem.codes].sum(axis=(1, 2)).mean())
         return self
 
@@ -196,9 +196,27 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_fitted_snapshots(X)
-        _check_window(X.shape[1:], self.n_states_)
-        codes = _window_codes(X, self.n_states_, self.spin_kind_ == "ising")
-        return self.table_[codes].sum(axis=(1, 2)) - self.offset_
+        _check_window(X.shape[1:], self.sites_.n_states)
+        return self.table_[window_codes(X, self.sites_)].sum(axis=(1, 2)) - self.offset_
+
+    def local_kernel(self, shape):
+        """Compiled energy-change kernel for :mod:`skdcl.montecarlo`.
+
+        Setting one site changes the nine windows that hold it: nine pairs of table lookups.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Lattice shape ``(Ly, Lx)`` to simulate (sides of at least 3).
+
+        Returns
+        -------
+        kernel : skdcl.montecarlo.LocalKernel
+        """
+        check_is_fitted(self)
+        shape = check_lattice_size(shape, "shape")
+        _check_window(shape, self.sites_.n_states)
+        return LocalKernel(_window_delta, (self.table_, *self.sites_.kernel_values))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -240,9 +258,10 @@ def _one_standard_error(penalties, excess):
 class _Problem:
     """The convex fit: window codes, tied table entries, penalty on many-site interactions."""
 
-    def __init__(self, codes, q, symmetry, beta, max_iter):
+    def __init__(self, codes, sites, symmetry, beta, max_iter):
+        q = sites.n_states
         self.codes, self.q, self.beta, self.max_iter = codes, q, beta, max_iter
-        self.orbit = _code_orbits(q, symmetry)
+        self.orbit = code_orbits(sites, symmetry)
         self.n_params = int(self.orbit.max()) + 1
         self.n_sites = codes.shape[1] * codes.shape[2]
 
@@ -323,23 +342,33 @@ def low_order_part(table, q):
     return low.reshape(-1)
 
 
-def _code_orbits(q, symmetry):
-    """Index of each window state's orbit under the window's symmetries (0 .. n_orbits - 1)."""
+def code_orbits(sites, symmetry):
+    """Index of each window state's orbit under the window's symmetries (0 .. n_orbits - 1).
+
+    Parameters
+    ----------
+    sites : SiteVariables
+    symmetry : sequence of str
+        Point and internal generators (:mod:`skdcl.symmetry`); translations and generators of
+        the other kind of site variable are ignored.
+
+    Returns
+    -------
+    orbit : ndarray of int64, shape (n_states ** 9,)
+    """
+    q = sites.n_states
     n_codes = q**_CELLS
     codes = np.arange(n_codes)
     digits = (codes[:, None] // q ** np.arange(_CELLS)) % q
     powers = q ** np.arange(_CELLS)
     width = 2 * _RADIUS + 1
-    kind = "ising" if q == 2 and "flip" in symmetry else "potts"
     images = []
     for name in symmetry:
         if name in POINT_GENERATORS:
             # the window is centred on its site: a point symmetry maps it onto itself
             images.append(digits[:, point_permutation((width, width), name)] @ powers)
-        elif name in INTERNAL_GENERATORS["ising"] + INTERNAL_GENERATORS["potts"]:
-            if (name == "flip") != (kind == "ising"):
-                continue  # a generator of the other kind of site variable
-            images.append(value_map(kind, q, name)[digits] @ powers)
+        elif name in INTERNAL_GENERATORS[sites.kind]:
+            images.append(value_map(sites, name)[digits] @ powers)
     label = codes.copy()
     changed = bool(images)
     while changed:
@@ -352,22 +381,58 @@ def _code_orbits(q, symmetry):
     return np.unique(label, return_inverse=True)[1]
 
 
+def window_codes(X, sites):
+    """Code of the 3x3 window around every site: cell ``k`` (raster order) is digit ``k``.
+
+    Parameters
+    ----------
+    X : ndarray of int8, shape (n, Ly, Lx)
+    sites : SiteVariables
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n, Ly, Lx)
+    """
+    return _window_codes(X, *sites.kernel_values)
+
+
+@numba.njit(cache=True, inline="always")
+def _code_at(config, y, x, q, offset, shift):
+    Ly, Lx = config.shape
+    code, power = 0, 1
+    for dy in range(-_RADIUS, _RADIUS + 1):
+        for dx in range(-_RADIUS, _RADIUS + 1):
+            code += site_state(config[(y + dy) % Ly, (x + dx) % Lx], offset, shift) * power
+            power *= q
+    return code
+
+
 @numba.njit(cache=True)
-def _window_codes(X, q, ising):
-    """Code of the 3x3 window around every site: cell ``k`` (raster order) is digit ``k``."""
+def _window_codes(X, q, offset, shift):
     n, Ly, Lx = X.shape
     codes = np.zeros((n, Ly, Lx), dtype=np.int64)
     for s in range(n):
         for y in range(Ly):
             for x in range(Lx):
-                code, power = 0, 1
-                for dy in range(-_RADIUS, _RADIUS + 1):
-                    for dx in range(-_RADIUS, _RADIUS + 1):
-                        value = X[s, (y + dy) % Ly, (x + dx) % Lx]
-                        code += ((value + 1) // 2 if ising else value) * power
-                        power *= q
-                codes[s, y, x] = code
+                codes[s, y, x] = _code_at(X[s], y, x, q, offset, shift)
     return codes
+
+
+@numba.njit(cache=True, inline="always")
+def _window_delta(config, i, j, new_value, params):
+    """Energy change of setting site (i, j): the nine windows holding it, before and after."""
+    table, q, offset, shift = params
+    Ly, Lx = config.shape
+    step = site_state(new_value, offset, shift) - site_state(config[i, j], offset, shift)
+    delta = 0.0
+    power = 1
+    for dy in range(-_RADIUS, _RADIUS + 1):
+        for dx in range(-_RADIUS, _RADIUS + 1):
+            # the site is cell (dy, dx) of the window centred at (i - dy, j - dx)
+            code = _code_at(config, (i - dy) % Ly, (j - dx) % Lx, q, offset, shift)
+            delta += table[code + step * power] - table[code]
+            power *= q
+    return delta
 
 
 @numba.njit(cache=True, inline="always")

@@ -1,9 +1,9 @@
 """Lattice shapes, validation of snapshot arrays and orderings.
 
-Symmetry groups of lattices live in :mod:`skdcl.symmetry`.
+Symmetry groups of lattices live in :mod:`skdcl.symmetry`, site variables (what one site holds)
+in :mod:`skdcl.sites`.
 
 Snapshots are stored as ``int8`` arrays of shape ``(n_samples, Ly, Lx)`` on a periodic lattice.
-Ising spins take the values -1 and +1; q-state Potts labels take the values ``0 .. q-1``.
 """
 
 import numbers
@@ -16,15 +16,10 @@ __all__ = [
     "check_temperature",
     "check_observation_temperature",
     "check_lattice_size",
-    "infer_spin_kind",
     "ordering_permutation",
     "unwrap",
     "rewrap",
-    "SPIN_KINDS",
 ]
-
-#: The kinds of local degree of freedom skdcl knows: Ising spins (+-1) and Potts labels (0..q-1).
-SPIN_KINDS = ("ising", "potts")
 
 
 def check_lattice_size(L, name="L"):
@@ -131,48 +126,7 @@ def check_observation_temperature(y, n_samples, name="T_obs"):
     return float(values[0])
 
 
-def infer_spin_kind(X, kind="auto", q=None):
-    """The kind of site variable of snapshots, and its number of states.
-
-    Parameters
-    ----------
-    X : array-like
-        Snapshots (only their values are read; validation is left to :func:`check_snapshots`).
-    kind : {"auto", "ising", "potts"}, default="auto"
-        ``"auto"``: Ising spins if any value is negative, Potts labels otherwise.
-    q : int, optional
-        Number of Potts states; None infers it as the largest label plus one.
-
-    Returns
-    -------
-    kind : str
-        ``"ising"`` or ``"potts"``.
-    n_states : int
-        2 for Ising spins, q for Potts labels.
-
-    Examples
-    --------
-    >>> infer_spin_kind([[0, 2, 1, 1]])
-    ('potts', 3)
-    >>> infer_spin_kind([[1, -1, 1, 1]])
-    ('ising', 2)
-    """
-    try:
-        values = np.asarray(X)
-    except ValueError:  # ragged input: check_snapshots explains
-        values = np.zeros(0)
-    numeric = values.dtype.kind in "biuf"
-    finite = values[np.isfinite(values)] if numeric and values.size else np.zeros(0)
-    if kind == "auto":
-        kind = "ising" if finite.size and finite.min() < 0 else "potts"
-    if kind == "ising":
-        return "ising", 2
-    if q is not None:
-        return "potts", int(q)
-    return "potts", max(2, int(finite.max()) + 1 if finite.size else 2)
-
-
-def check_snapshots(X, kind="ising", q=None, shape=None, name="X", allow_empty=False):
+def check_snapshots(X, sites, shape=None, name="X", allow_empty=False):
     """Validate snapshots and return them as an ``int8`` array of shape ``(n, Ly, Lx)``.
 
     Parameters
@@ -180,10 +134,9 @@ def check_snapshots(X, kind="ising", q=None, shape=None, name="X", allow_empty=F
     X : array-like of shape (n_samples, Ly, Lx) or (n_samples, Ly * Lx)
         Configurations. Flat rows are reshaped to ``shape``, or to a square lattice when
         ``shape`` is None.
-    kind : {"ising", "potts"}, default="ising"
-        Ising spins must be -1 or +1; Potts labels integers in ``[0, q)``.
-    q : int, optional
-        Number of Potts states (required when ``kind="potts"``).
+    sites : SiteVariables
+        What each site holds (:class:`skdcl.sites.SiteVariables`); every value must be one of
+        its states.
     shape : tuple of int, optional
         Expected lattice shape ``(Ly, Lx)``.
     name : str, default="X"
@@ -197,11 +150,10 @@ def check_snapshots(X, kind="ising", q=None, shape=None, name="X", allow_empty=F
 
     Examples
     --------
-    >>> check_snapshots([[1, -1, -1, 1]]).shape
+    >>> from skdcl.sites import SiteVariables
+    >>> check_snapshots([[1, -1, -1, 1]], SiteVariables.ising()).shape
     (1, 2, 2)
     """
-    if kind not in SPIN_KINDS:
-        raise ValueError(f"kind must be one of {SPIN_KINDS}, got {kind!r}.")
     if isinstance(X, (list, tuple)) and len({np.shape(x) for x in X}) > 1:
         shapes = sorted({np.shape(x) for x in X})[:3]
         raise ValueError(
@@ -236,7 +188,8 @@ def check_snapshots(X, kind="ising", q=None, shape=None, name="X", allow_empty=F
         raise ValueError(f"{name} must hold at least one snapshot, got 0.")
     if min(array.shape[1:]) < 1:
         raise ValueError(f"{name} has an empty lattice shape {array.shape[1:]}.")
-    _check_spin_values(array, kind, q, name)
+    _check_integers(array, name)
+    sites.check_values(array, name)
     return np.ascontiguousarray(array, dtype=np.int8)
 
 
@@ -254,26 +207,12 @@ def _infer_shape(n_sites, shape, name):
     return side, side
 
 
-def _check_spin_values(array, kind, q, name):
+def _check_integers(array, name):
     if np.issubdtype(array.dtype, np.floating):
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} contains NaN or infinite values.")
         if np.any(array != np.round(array)):
             raise ValueError(f"{name} must hold integer spin values, got non-integers.")
-    if array.size == 0:
-        return
-    if kind == "ising":
-        if not np.all((array == 1) | (array == -1)):
-            bad = np.unique(array[(array != 1) & (array != -1)])[:5]
-            raise ValueError(f"{name} must hold Ising spins -1 or +1, found {bad.tolist()}.")
-    else:
-        if q is None or not _is_integer(q) or q < 2:
-            raise ValueError(f"q must be an int >= 2 for Potts snapshots, got {q!r}.")
-        if array.min() < 0 or array.max() >= q:
-            raise ValueError(
-                f"{name} must hold Potts labels in [0, {q}), "
-                f"found values from {array.min()} to {array.max()}."
-            )
 
 
 def ordering_permutation(shape, ordering="snake"):

@@ -1,6 +1,10 @@
 """Accuracy measures of the shared protocol."""
 
 import numpy as np
+from scipy.special import logsumexp
+
+from .lattice import check_snapshots, check_temperature
+from .montecarlo import local_energy_changes
 
 __all__ = ["energy_rmse", "energy_offset", "pseudo_log_likelihood", "log_pseudo_likelihood"]
 
@@ -95,27 +99,22 @@ def pseudo_log_likelihood(model, X, temperature):
     >>> round(pseudo_log_likelihood(IsingModel(), X, 1.0), 6)  # -log(1 + e^-8)
     -0.000335
     """
-    from .lattice import check_snapshots, check_temperature
-    from .montecarlo import local_energy_changes
-
     temperature = check_temperature(temperature, "temperature")
-    q = 0 if model.spin_kind == "ising" else int(model.n_states)
-    X = check_snapshots(X, kind=model.spin_kind, q=q or None)
-    changes = local_energy_changes(model.local_kernel(X.shape[1:]), X, q) / temperature
-    return log_pseudo_likelihood(changes, q)
+    X = check_snapshots(X, model.sites)
+    changes = local_energy_changes(model.local_kernel(X.shape[1:]), X, model.sites)
+    return log_pseudo_likelihood(changes / temperature)
 
 
-def log_pseudo_likelihood(changes, q):
+def log_pseudo_likelihood(changes):
     """Mean ``log P(s_i | rest)`` from reduced energy changes of single-site moves.
 
     Parameters
     ----------
     changes : ndarray of shape (n, Ly, Lx, m)
         ``beta * dE`` of every move, as returned by
-        :func:`skdcl.montecarlo.local_energy_changes` divided by the temperature.
-    q : int
-        0 for Ising spins (``m = 1``); the number of Potts states otherwise (``m = q``, zero for
-        a site's own label).
+        :func:`skdcl.montecarlo.local_energy_changes` divided by the temperature: two-state
+        sites ``m = 1`` (the move to the other state), more states ``m = n_states`` (zero for
+        a site's own state).
 
     Returns
     -------
@@ -125,14 +124,9 @@ def log_pseudo_likelihood(changes, q):
     Examples
     --------
     >>> import numpy as np
-    >>> round(log_pseudo_likelihood(np.zeros((1, 2, 2, 1)), 0), 6)  # a free spin: log 1/2
+    >>> round(log_pseudo_likelihood(np.zeros((1, 2, 2, 1))), 6)  # a free spin: log 1/2
     -0.693147
     """
-    if q == 0:
+    if changes.shape[-1] == 1:
         return float(-np.mean(np.logaddexp(0.0, -changes[..., 0])))
-    return float(-np.mean(_logsumexp(-changes)))
-
-
-def _logsumexp(a):
-    top = a.max(axis=-1)
-    return top + np.log(np.exp(a - top[..., None]).sum(axis=-1))
+    return float(-np.mean(logsumexp(-changes, axis=-1)))

@@ -12,15 +12,14 @@ from sklearn.utils import check_random_state
 from ._compat import Interval, _fit_context
 from .hamiltonians import IsingModel
 from .lattice import check_lattice_size, check_snapshots, check_temperature
-from .montecarlo import ChainState, jackknife, run_batched_chains, run_chains, seed_streams
+from .montecarlo import ChainState, run_model, sample_model, seed_streams
+from .montecarlo.statistics import thermodynamic_observables
 
 __all__ = ["MetropolisSimulator", "THERMODYNAMICS_COLUMNS"]
 
 #: Observables of :meth:`MetropolisSimulator.thermodynamics`, each with a ``_err`` column.
 THERMODYNAMICS_COLUMNS = ("energy", "specific_heat", "abs_magnetization", "susceptibility",
                           "binder", "acceptance")
-
-_MIN_BINS = 32
 
 
 class MetropolisSimulator(TransformerMixin, BaseEstimator):
@@ -38,7 +37,7 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     energy_model : energy model, default=None
-        Any object of the energy-model protocol (``spin_kind``, ``n_states``, ``energy``, optional
+        Any object of the energy-model protocol (``sites``, ``energy``, optional
         ``local_kernel``). None means ``IsingModel()``. To keep a fitted model inside a Pipeline
         that is cloned (GridSearchCV), wrap it in :class:`sklearn.frozen.FrozenEstimator`.
     temperature : float, default=2.0
@@ -90,9 +89,7 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         return IsingModel() if self.energy_model is None else self.energy_model
 
     def _check_configurations(self, X, name="X", shape=None):
-        model = self._model()
-        q = model.n_states if model.spin_kind == "potts" else None
-        return check_snapshots(X, kind=model.spin_kind, q=q, shape=shape, name=name)
+        return check_snapshots(X, self._model().sites, shape=shape, name=name)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -124,8 +121,10 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         flat = np.ndim(X) == 2
         configs = self._check_configurations(X).copy()
         check_temperature(self.temperature, "temperature")
-        state = _chain_state(self._model(), configs, self.random_state)
-        _run(self._model(), state, self.temperature, self.n_sweeps)
+        model = self._model()
+        state = ChainState(configs, model.energy(configs),
+                           seed_streams(len(configs), self.random_state))
+        run_model(model, state, self.temperature, self.n_sweeps)
         return state.configs.reshape(len(configs), -1) if flat else state.configs
 
     def thermodynamics(self, temperatures, L, *, n_chains=16, n_sweeps=2000, n_equilibration=500,
@@ -195,76 +194,23 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _chain_state(model, configs, random_state):
-    energies = np.asarray(model.energy(configs), dtype=np.float64)
-    return ChainState(configs, energies, seed_streams(len(configs), random_state))
-
-
-def _q(model):
-    return 0 if model.spin_kind == "ising" else int(model.n_states)
-
-
-def _run(model, state, temperature, n_sweeps, thin=0, n_records=0):
-    """Run sweeps with the model's compiled kernel, or in batches through ``energy``."""
-    if hasattr(model, "local_kernel"):
-        kernel = model.local_kernel(state.configs.shape[1:])
-        return run_chains(kernel, state, temperature, n_sweeps, q=_q(model), thin=thin,
-                          n_records=n_records)
-    return run_batched_chains(model.energy, state, temperature, n_sweeps, q=_q(model),
-                              thin=thin, n_records=n_records)
-
-
 def _measure(model, shape, T, n_chains, n_sweeps, n_equilibration, thin, init, seed, threads,
              verbose):
     """One row of the thermodynamics table."""
     previous = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
+        rng = check_random_state(seed)
         if init == "ordered":
-            value = 1 if model.spin_kind == "ising" else 0
-            configs = np.full((n_chains,) + shape, value, dtype=np.int8)
+            configs = np.repeat(model.sites.ordered(shape)[None], n_chains, axis=0)
         else:
-            labels = check_random_state(seed).randint(0, model.n_states, (n_chains,) + shape)
-            configs = (2 * labels - 1 if model.spin_kind == "ising" else labels).astype(np.int8)
-        state = _chain_state(model, configs, seed)
-        _run(model, state, T, n_equilibration)
-        n_records = n_sweeps // thin
-        run = _run(model, state, T, n_records * thin, thin=thin, n_records=n_records)
+            configs = model.sites.random(n_chains, shape, rng)
+        run = sample_model(model, configs, T, n_equilibration=n_equilibration,
+                           n_records=n_sweeps // thin, thin=thin, random_state=rng)
     finally:
         numba.set_num_threads(previous)
-    row = {"T": T, **_observables(run, T, shape[0] * shape[1])}
+    row = {"T": T, **thermodynamic_observables(run, T, shape[0] * shape[1])}
     if verbose:
         print(f"[MetropolisSimulator] T={T:.4g} L={shape}: e={row['energy']:.5f}"
               f"+-{row['energy_err']:.5f} c={row['specific_heat']:.4f}", flush=True)
     return row
-
-
-def _observables(run, T, n_sites):
-    e = run.energies / n_sites
-    m = np.abs(run.magnetizations) / n_sites
-    series = np.stack([e, e**2, m, m**2, m**4], axis=-1)  # (chains, records, 5)
-    bins = _bin_means(series)
-    estimators = {
-        "energy": lambda mu: mu[0],
-        "specific_heat": lambda mu: n_sites * (mu[1] - mu[0] ** 2) / T**2,
-        "abs_magnetization": lambda mu: mu[2],
-        "susceptibility": lambda mu: n_sites * (mu[3] - mu[2] ** 2) / T,
-        "binder": lambda mu: 1 - mu[4] / (3 * mu[3] ** 2),
-    }
-    row = {}
-    for name, estimator in estimators.items():
-        row[name], row[name + "_err"] = jackknife(bins, estimator)
-    rates = run.accepted / run.attempted
-    row["acceptance"] = float(rates.mean())
-    row["acceptance_err"] = float(rates.std(ddof=1) / np.sqrt(len(rates))) if len(rates) > 1 \
-        else float("nan")
-    return row
-
-
-def _bin_means(series):
-    """Means over equal blocks: whole chains, each cut into blocks if there are few chains."""
-    n_chains, n_records, n_quantities = series.shape
-    blocks = min(n_records, max(1, -(-_MIN_BINS // n_chains)))
-    usable = n_records - n_records % blocks
-    per_block = series[:, :usable].reshape(n_chains, blocks, usable // blocks, n_quantities)
-    return per_block.mean(axis=2).reshape(n_chains * blocks, n_quantities)

@@ -7,8 +7,10 @@ from sklearn.exceptions import ConvergenceWarning
 from skdcl import IsingModel, PottsModel
 from skdcl.baselines import PseudoLikelihoodIsing
 from skdcl.datasets import make_snapshots
-from skdcl.interactions import (LocalInteractionModel, _code_orbits, _loss_and_gradient,
-                                _one_standard_error, _window_codes, low_order_part)
+from skdcl.interactions import (LocalInteractionModel, _loss_and_gradient, _one_standard_error,
+                                code_orbits, low_order_part, window_codes)
+from skdcl.montecarlo import local_energy_changes
+from skdcl.sites import SiteVariables
 from skdcl.metrics import energy_rmse
 from skdcl.symmetry import POINT_GENERATORS
 
@@ -33,12 +35,13 @@ def test_low_order_part_is_the_projection_on_pairs():
 
 
 def test_symmetries_tie_window_states():
-    free, full = _code_orbits(2, ()), _code_orbits(2, FULL)
+    ising = SiteVariables.ising()
+    free, full = code_orbits(ising, ()), code_orbits(ising, FULL)
     assert free.max() + 1 == 512
     assert full.max() + 1 < 512 // 8
     codes = np.arange(512)
     np.testing.assert_array_equal(full[codes ^ 511], full)  # the flip ties complements
-    potts = _code_orbits(3, POINT_GENERATORS + ("label_swap", "label_cycle"))
+    potts = code_orbits(SiteVariables.potts(3), POINT_GENERATORS + ("label_swap", "label_cycle"))
     assert potts.max() + 1 < 3**9 // 24
 
 
@@ -46,7 +49,7 @@ def test_symmetries_tie_window_states():
 def test_gradient_matches_finite_differences(q, ising):
     model = IsingModel() if ising else PottsModel(q=q)
     X = make_snapshots(model, 4, 3.0 if ising else 1.5, 20, random_state=0)
-    codes = _window_codes(X, q, ising)
+    codes = window_codes(X, model.sites)
     table = np.random.RandomState(0).normal(size=q**9)
     loss, grad = _loss_and_gradient(table, codes, q, 1, 0.5, 2)
     for index in codes[0, :2].ravel().tolist() + [0]:
@@ -120,7 +123,7 @@ def test_potts_coupling_is_learned():
     fitted = LocalInteractionModel(symmetry=POINT_GENERATORS + ("label_swap", "label_cycle"),
                                    random_state=0).fit(X, 1.5)
     X_test, E = _test_energies(model)
-    assert fitted.spin_kind_ == "potts" and fitted.n_states_ == 3
+    assert fitted.sites_ == SiteVariables.potts(3)
     assert energy_rmse(E, fitted.predict(X_test)) < 0.05 * E.std()
 
 
@@ -134,3 +137,25 @@ def test_an_unconverged_fit_says_so():
     X = make_snapshots(IsingModel(), 4, 3.0, 200, random_state=0)
     with pytest.warns(ConvergenceWarning, match="raise max_iter"):
         LocalInteractionModel(penalties=(1e-4,), max_iter=1).fit(X, 3.0)
+
+
+@pytest.mark.parametrize("encoding", ["spins", "labels", "potts2", "potts3"])
+def test_monte_carlo_energy_changes_match_predict(encoding):
+    model = PottsModel(q=3) if encoding == "potts3" else IsingModel(J=(1.0, 0.5), h=0.2)
+    X = make_snapshots(model, 4, 2.0, 400, random_state=0)
+    kind = "ising" if encoding in ("spins", "labels") else "auto"
+    if encoding in ("labels", "potts2"):
+        X = ((X + 1) // 2).astype(np.int8)
+    fitted = LocalInteractionModel(kind=kind, penalties=(1.0,)).fit(X, 2.0)
+    assert fitted.sites_.n_states == model.n_states
+    configs = X[:3]
+    changes = local_energy_changes(fitted.local_kernel((4, 4)), configs, fitted.sites_)
+    base = fitted.predict(configs)
+    states = fitted.sites_.states(configs)
+    for i, j in [(0, 0), (1, 3), (3, 2)]:
+        for k in range(fitted.sites_.n_states):
+            moved = states.copy()
+            moved[:, i, j] = 1 - states[:, i, j] if fitted.sites_.two_state else k
+            expected = fitted.predict(fitted.sites_.from_states(moved)) - base
+            column = 0 if fitted.sites_.two_state else k
+            np.testing.assert_allclose(changes[:, i, j, column], expected, atol=1e-9)

@@ -4,6 +4,9 @@ import pytest
 from skdcl.lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
                            check_temperature, ordering_permutation, rewrap,
                            unwrap)
+from skdcl.sites import SiteVariables
+
+ISING = SiteVariables.ising()
 
 
 @pytest.mark.parametrize("ordering", ["raster", "snake", "spiral"])
@@ -24,31 +27,33 @@ def test_snake_and_spiral_visit_neighbours_consecutively():
 
 
 def test_check_snapshots_accepts_flat_and_square():
-    X = check_snapshots(np.ones((2, 16)))
+    X = check_snapshots(np.ones((2, 16)), ISING)
     assert X.shape == (2, 4, 4) and X.dtype == np.int8
-    assert check_snapshots(np.zeros((2, 12)), kind="potts", q=2, shape=(3, 4)).shape == (2, 3, 4)
+    potts = SiteVariables.potts(2)
+    assert check_snapshots(np.zeros((2, 12)), potts, shape=(3, 4)).shape == (2, 3, 4)
 
 
-@pytest.mark.parametrize("X, kwargs, match", [
-    (np.zeros((2, 4, 4)), {}, "Ising spins"),
-    (np.full((2, 4, 4), 3), {"kind": "potts", "q": 3}, r"\[0, 3\)"),
-    (-np.ones((2, 4, 4)), {"kind": "potts", "q": 3}, r"\[0, 3\)"),
-    (np.ones((4, 4)).reshape(1, 1, 4, 4), {}, "rank"),
-    (np.ones(4), {}, "rank"),
-    (np.full((1, 2, 2), np.nan), {}, "NaN"),
-    (np.ones((1, 7)), {}, "square"),
-    (np.ones((1, 2, 2)) * 0.5, {}, "integer"),
-    (np.ones((0, 2, 2)), {}, "at least one"),
-    (np.zeros((1, 2, 2)), {"kind": "potts", "q": 1}, "q must be"),
+@pytest.mark.parametrize("X, sites, match", [
+    (np.zeros((2, 4, 4)), ISING, "Ising spins"),
+    (np.full((2, 4, 4), 3), SiteVariables.potts(3), r"\[0, 3\)"),
+    (-np.ones((2, 4, 4)), SiteVariables.potts(3), r"\[0, 3\)"),
+    (np.full((2, 4, 4), 256), SiteVariables.potts(3), r"\[0, 3\).*256"),
+    (-np.ones((2, 4, 4)), SiteVariables("ising", 2, values="labels"), "0 or 1"),
+    (np.ones((4, 4)).reshape(1, 1, 4, 4), ISING, "rank"),
+    (np.ones(4), ISING, "rank"),
+    (np.full((1, 2, 2), np.nan), ISING, "NaN"),
+    (np.ones((1, 7)), ISING, "square"),
+    (np.ones((1, 2, 2)) * 0.5, ISING, "integer"),
+    (np.ones((0, 2, 2)), ISING, "at least one"),
 ])
-def test_check_snapshots_rejects_bad_input(X, kwargs, match):
+def test_check_snapshots_rejects_bad_input(X, sites, match):
     with pytest.raises(ValueError, match=match):
-        check_snapshots(X, **kwargs)
+        check_snapshots(X, sites)
 
 
 def test_check_snapshots_names_the_argument():
     with pytest.raises(ValueError, match="^snapshots"):
-        check_snapshots(np.zeros((1, 2, 2)), name="snapshots")
+        check_snapshots(np.zeros((1, 2, 2)), ISING, name="snapshots")
 
 
 @pytest.mark.parametrize("T", [0, -1.0, float("nan"), float("inf"), "hot", True])

@@ -7,8 +7,8 @@ from scipy import stats
 
 from skdcl import (EdwardsAndersonModel, IsingModel, MetropolisSimulator, PottsModel,
                    enumerate_exact, ising_exact)
-from skdcl.hamiltonians import (_ising_acceptance_table, _ising_block_pass, _ising_block_thresholds,
-                                _ising_block_ties)
+from skdcl.montecarlo.checkerboard import (_ising_block_pass, _ising_block_thresholds,
+                                          _ising_block_ties, ising_acceptance_table)
 from skdcl.montecarlo import ChainState, jackknife, next_uint64, run_chains, seed_streams
 
 from .test_exact import REFERENCE_8
@@ -48,16 +48,14 @@ def test_small_lattices_match_exact_enumeration(model, temperatures):
 
 
 def _visit_counts(model, shape, T, n_chains=64, n_records=3000, thin=4, seed=0):
-    q = 0 if model.spin_kind == "ising" else model.n_states
     configs = model.random_configurations(n_chains, shape, random_state=seed)
     state = ChainState(configs, model.energy(configs), seed_streams(n_chains, seed))
     kernel = model.local_kernel(shape)
-    run_chains(kernel, state, T, 100, q=q)
-    run = run_chains(kernel, state, T, n_records * thin, q=q, thin=thin, n_records=n_records,
-                     store_snapshots=True)
-    labels = run.snapshots.reshape(-1, shape[0] * shape[1])
-    labels = (labels + 1) // 2 if q == 0 else labels
-    base = 2 if q == 0 else q
+    run_chains(kernel, state, T, 100, sites=model.sites)
+    run = run_chains(kernel, state, T, n_records * thin, sites=model.sites, thin=thin,
+                     n_records=n_records, store_snapshots=True)
+    labels = model.sites.states(run.snapshots.reshape(-1, shape[0] * shape[1]))
+    base = model.n_states
     index = labels @ (base ** np.arange(labels.shape[1]))
     return np.bincount(index, minlength=base ** labels.shape[1])
 
@@ -163,7 +161,7 @@ def test_ising_checkerboard_is_independent_of_thread_count():
 def test_ising_two_stage_acceptance_is_exact(beta):
     # the 16-bit vector pass and the tie pass together accept exactly when the 32-bit uniform
     # (16 bits from the pass, 16 from the chain's stream on a tie) is below the threshold
-    full, upper = _ising_block_thresholds(_ising_acceptance_table((1.0, 0.6, 0.3), beta))
+    full, upper = _ising_block_thresholds(ising_acceptance_table((1.0, 0.6, 0.3), beta))
     classes = [(nh, nv, x) for nh in range(3) for nv in range(3) for x in range(2)]
     sites = [(nh, nv, x, int(w)) for nh, nv, x in classes
              for w in {0, 1, 0xFFFF, *np.clip(upper[nh * 6 + nv * 2 + x] + np.arange(-1, 2), 0,

@@ -8,8 +8,11 @@ import pytest
 from skdcl import IsingModel, PottsModel
 from skdcl.datasets import make_snapshots
 from skdcl.rnn import RNNEnergyModel
+from skdcl.sites import SiteVariables
 from skdcl.symmetry import (MAX_LABEL_PERMUTATIONS, POINT_GENERATORS, SymmetryGroup,
                             detect_symmetry, point_permutation)
+
+ISING = SiteVariables.ising()
 
 SMALL = dict(units=16, epochs=3, batch_size=128, random_state=0)
 
@@ -29,9 +32,9 @@ def _draw(p_up, n, seed=0):
 
 
 def test_point_permutations_form_the_dihedral_group():
-    group = SymmetryGroup((4, 4), "ising", 2, POINT_GENERATORS)
+    group = SymmetryGroup((4, 4), ISING, POINT_GENERATORS)
     assert group.size == 8
-    rectangle = SymmetryGroup((4, 6), "ising", 2, POINT_GENERATORS)
+    rectangle = SymmetryGroup((4, 6), ISING, POINT_GENERATORS)
     assert len(rectangle.site_permutations) == 4  # no quarter turn, no diagonal on a rectangle
     for name in ("rot90", "transpose"):
         assert point_permutation((4, 6), name) is None
@@ -39,13 +42,13 @@ def test_point_permutations_form_the_dihedral_group():
 
 def test_point_images_are_distinct():
     X = np.arange(9).reshape(1, 3, 3)
-    images = list(SymmetryGroup((3, 3), "potts", 9, POINT_GENERATORS).images(X))
+    images = list(SymmetryGroup((3, 3), SiteVariables.potts(9), POINT_GENERATORS).images(X))
     assert len({image.tobytes() for image in images}) == 8
 
 
 def test_images_are_the_group_orbit():
     X = _draw(np.full((4, 4), 0.5), 3)
-    group = SymmetryGroup.named("full", (4, 4), "ising", 2)
+    group = SymmetryGroup.named("full", (4, 4), ISING)
     images = list(group.images(X))
     assert len(images) == 16
     np.testing.assert_array_equal(images[0], X)
@@ -55,22 +58,22 @@ def test_images_are_the_group_orbit():
 
 def test_potts_label_group_is_bounded():
     for q in (3, 4, 7, 10):
-        group = SymmetryGroup.named("full", (4, 4), "potts", q)
+        group = SymmetryGroup.named("full", (4, 4), SiteVariables.potts(q))
         expected = math.factorial(q) if math.factorial(q) <= MAX_LABEL_PERMUTATIONS else 2 * q
         assert len(group.value_tables) == expected
         # every map is a permutation of the labels
         assert all(sorted(row) == list(range(q)) for row in group.value_tables)
-    assert len(SymmetryGroup((4, 4), "potts", 5, ["label_cycle"]).value_tables) == 5
+    assert len(SymmetryGroup((4, 4), SiteVariables.potts(5), ["label_cycle"]).value_tables) == 5
 
 
 def test_unknown_generator_is_refused():
     with pytest.raises(ValueError, match="unknown symmetry generators"):
-        SymmetryGroup((4, 4), "ising", 2, ["rot45"])
+        SymmetryGroup((4, 4), ISING, ["rot45"])
 
 
 def test_detection_keeps_every_symmetry_of_a_symmetric_system():
     p_up = np.full((4, 4), 0.5)
-    group = detect_symmetry(_product_model(np.full((4, 4), 0.52)), _draw(p_up, 4000), "ising", 2)
+    group = detect_symmetry(_product_model(np.full((4, 4), 0.52)), _draw(p_up, 4000), ISING)
     assert set(group.generators) >= set(POINT_GENERATORS) | {"flip", "shift_x", "shift_y"}
     assert group.translation_period == 1
     assert all(abs(z) <= 4.0 for z in group.statistics.values())
@@ -78,7 +81,7 @@ def test_detection_keeps_every_symmetry_of_a_symmetric_system():
 
 def test_detection_rejects_a_broken_flip():
     p_up = np.full((4, 4), 0.6)  # a field
-    group = detect_symmetry(_product_model(p_up), _draw(p_up, 4000), "ising", 2)
+    group = detect_symmetry(_product_model(p_up), _draw(p_up, 4000), ISING)
     assert "flip" not in group.generators
     assert group.statistics["flip"] > 4.0
     assert set(POINT_GENERATORS) <= set(group.generators)
@@ -87,7 +90,7 @@ def test_detection_rejects_a_broken_flip():
 def test_detection_rejects_one_site_translations_of_an_alternating_law():
     y, x = np.indices((4, 4))
     p_up = np.where((x + y) % 2 == 0, 0.7, 0.3)  # a staggered field
-    group = detect_symmetry(_product_model(p_up), _draw(p_up, 4000), "ising", 2)
+    group = detect_symmetry(_product_model(p_up), _draw(p_up, 4000), ISING)
     assert "shift_x" not in group.generators and "shift_y" not in group.generators
     assert {"shift2_x", "shift2_y"} <= set(group.generators)
     assert group.translation_period == 2
@@ -96,7 +99,7 @@ def test_detection_rejects_one_site_translations_of_an_alternating_law():
 def test_detection_keeps_the_largest_subgroup_of_what_passed():
     y, x = np.indices((4, 4))
     p_up = np.where(x == 0, 0.8, 0.5)  # a column apart: no translations along x, no rotation
-    group = detect_symmetry(_product_model(p_up), _draw(p_up, 4000), "ising", 2)
+    group = detect_symmetry(_product_model(p_up), _draw(p_up, 4000), ISING)
     assert "mirror_y" in group.generators and "rot90" not in group.generators
     assert "shift_y" in group.generators and "shift_x" not in group.generators
     # every element of the kept point group passed its own test

@@ -1,22 +1,22 @@
-"""DCLPipeline: from snapshots at one temperature to a local, extensive energy model."""
+"""The DCLPipeline estimator."""
 
 import time
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 
-from ._compat import Interval, StrOptions, _fit_context
-from .ednn import EDNNEnergyModel
-from .interactions import LocalInteractionModel, window_fits
-from .lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
-                      infer_spin_kind)
-from .metrics import pseudo_log_likelihood
-from .rnn import RNNEnergyModel
-from .simulator import MetropolisSimulator
+from .._compat import Interval, StrOptions, _fit_context
+from .._energy_model import LearnedEnergyMixin
+from ..ednn import EDNNEnergyModel
+from ..interactions import LocalInteractionModel, window_fits
+from ..lattice import check_lattice_size, check_observation_temperature, check_snapshots
+from ..metrics import pseudo_log_likelihood
+from ..rnn import RNNEnergyModel
+from ..simulator import MetropolisSimulator
+from ._labels import fit_sequence_stage
 
 __all__ = ["DCLPipeline"]
 
@@ -24,11 +24,6 @@ __all__ = ["DCLPipeline"]
 # exposes rnn__* and ednn__* for grid searches; set_params clones them before changing them.
 _DEFAULT_RNN = RNNEnergyModel()
 _DEFAULT_EDNN = EDNNEnergyModel()
-
-# Fitted sequence models (and their label sets) keyed by parameters, data and T_obs, so that grid
-# search candidates differing only in EDNN parameters train the sequence model once per split.
-_SEQUENCE_CACHE = {}
-_SEQUENCE_CACHE_SIZE = 8
 
 
 def _seeded(estimator, seed):
@@ -39,7 +34,7 @@ def _seeded(estimator, seed):
     return estimator
 
 
-class DCLPipeline(BaseEstimator):
+class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
     """Distribution-consistent learning: sequence model, energy labels, extensive model.
 
     ``fit(X, T_obs)`` trains the sequence model ``rnn`` on the snapshots (which also decides
@@ -102,6 +97,11 @@ class DCLPipeline(BaseEstimator):
         Initial learning rate of the refinement of ``"output"`` or ``"all"``. Larger rates
         (about 1e-2) suit an EDNN with ``shared=False``, whose per-tile weights the labels
         constrain less.
+    memory : str, joblib.Memory or None, default=None
+        Where to cache the fitted sequence model and its label set (as scikit-learn's
+        ``Pipeline(memory=...)``): a directory or a :class:`joblib.Memory`. Pipelines that
+        differ only in EDNN or refinement parameters (grid-search candidates) then train the
+        sequence model once per data split. None caches nothing.
     random_state : int, RandomState instance or None, default=None
         Seed of the label set and the refinement, and of the sub-models that have no
         ``random_state`` of their own.
@@ -133,6 +133,9 @@ class DCLPipeline(BaseEstimator):
         ``{"X": configurations, "energy": their labels, "source": origin of each}``, and
         ``"sequence_energy"`` (the sequence model's energies) when the interactions labelled
         them.
+    sites_ : SiteVariables
+        What each site holds (:class:`skdcl.sites.SiteVariables`), as the sequence model
+        found it.
     timings_ : dict of float
         Seconds spent in each stage.
     """
@@ -146,6 +149,7 @@ class DCLPipeline(BaseEstimator):
         "refine": [StrOptions({"auto", "interactions", "scale", "output", "all"}), None],
         "refine_epochs": [Interval(Integral, 1, None, closed="left")],
         "refine_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "memory": [None, str, "has_methods"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -153,7 +157,8 @@ class DCLPipeline(BaseEstimator):
     def __init__(self, rnn=_DEFAULT_RNN, ednn=_DEFAULT_EDNN, n_labels=30000,
                  label_mix=(0.3, 0.5, 0.2),
                  label_temperatures=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5), refine="auto",
-                 refine_epochs=10, refine_learning_rate=5e-5, random_state=None, verbose=0):
+                 refine_epochs=10, refine_learning_rate=5e-5, memory=None, random_state=None,
+                 verbose=0):
         self.rnn = rnn
         self.ednn = ednn
         self.n_labels = n_labels
@@ -162,6 +167,7 @@ class DCLPipeline(BaseEstimator):
         self.refine = refine
         self.refine_epochs = refine_epochs
         self.refine_learning_rate = refine_learning_rate
+        self.memory = memory
         self.random_state = random_state
         self.verbose = verbose
 
@@ -209,6 +215,7 @@ class DCLPipeline(BaseEstimator):
         self.timings_ = {}
         start = time.perf_counter()
         self.rnn_, self.labels_ = self._sequence_stage(X, mix, rng)
+        self.sites_ = self.rnn_.sites_
         self.symmetry_ = self.rnn_.symmetry_
         self._log(self.symmetry_.describe())
         self.timings_["sequence model and labels"] = time.perf_counter() - start
@@ -232,7 +239,7 @@ class DCLPipeline(BaseEstimator):
         return self
 
     def _interactions_apply(self):
-        return (window_fits(self.rnn_.n_states_, self.lattice_shape_)
+        return (window_fits(self.sites_.n_states, self.lattice_shape_)
                 and self.symmetry_.translation_period == 1)
 
     def _resolved_refine(self):
@@ -271,17 +278,14 @@ class DCLPipeline(BaseEstimator):
 
     def _seed(self, rng):
         """A seed for a sub-model drawn from ``rng``; None without a ``random_state``, so that
-        unseeded fits stay unseeded (and share the cached sequence model)."""
+        unseeded fits stay unseeded."""
         seed = int(rng.randint(0, 2**31 - 1))
         return None if self.random_state is None else seed
 
     def _check_X(self, X, name="X"):
-        """Snapshots of the fitted kind, or (before fit) of the kind their values say."""
-        if hasattr(self, "ednn_"):
-            kind, q = self.spin_kind, self.n_states
-        else:
-            kind, q = infer_spin_kind(X)
-        return check_snapshots(X, kind=kind, q=q if kind == "potts" else None, name=name)
+        """Snapshots of the fitted site variables, or (before fit) of those their values say."""
+        sites = self.sites_ if hasattr(self, "ednn_") else self._infer_sites(X)
+        return check_snapshots(X, sites, name=name)
 
     def _check_mix(self):
         mix = np.asarray(self.label_mix, dtype=float)
@@ -297,38 +301,14 @@ class DCLPipeline(BaseEstimator):
         return mix / mix.sum()
 
     def _sequence_stage(self, X, mix, rng):
-        """Fit the sequence model and label a set of configurations (cached across EDNN fits)."""
+        """Fit the sequence model and label a set of configurations (cached with ``memory``)."""
         seed = self._seed(rng)
-        rnn = _seeded(self.rnn, seed)
-        key = joblib_hash((rnn.get_params(), X, self.T_obs_, self.n_labels, list(mix),
-                           list(self.label_temperatures), seed))
-        if key in _SEQUENCE_CACHE:
+        stage = check_memory(self.memory).cache(fit_sequence_stage, ignore=["log"])
+        args = (_seeded(self.rnn, seed), X, self.T_obs_, self.n_labels, mix,
+                np.asarray(self.label_temperatures, float) * self.T_obs_, seed)
+        if self.memory is not None and stage.check_call_in_cache(*args):
             self._log("sequence model and labels taken from the cache")
-            return _SEQUENCE_CACHE[key]
-        self._log(f"training the sequence model on {len(X)} snapshots")
-        rnn.fit(X, self.T_obs_)
-        labels = self._label_set(rnn, X, mix, check_random_state(seed))  # seed None: global
-        if len(_SEQUENCE_CACHE) >= _SEQUENCE_CACHE_SIZE:
-            _SEQUENCE_CACHE.pop(next(iter(_SEQUENCE_CACHE)))
-        _SEQUENCE_CACHE[key] = (rnn, labels)
-        return rnn, labels
-
-    def _label_set(self, rnn, X, mix, rng):
-        counts = np.floor(mix * self.n_labels).astype(int)
-        counts[0] = min(counts[0], len(X))
-        parts, sources = [X[rng.permutation(len(X))[:counts[0]]]], ["observed"] * counts[0]
-        temperatures = np.asarray(self.label_temperatures, float) * self.T_obs_
-        per_T = np.array_split(np.arange(counts[1]), max(len(temperatures), 1))
-        for T, chunk in zip(temperatures, per_T):
-            if len(chunk):
-                self._log(f"sampling {len(chunk)} configurations at T = {T:.3g}")
-                parts.append(rnn.sample(len(chunk), temperature=T, random_state=rng))
-                sources += [f"T={T:.3g}"] * len(chunk)
-        random = rng.randint(0, rnn.n_states, size=(counts[2],) + X.shape[1:])
-        parts.append((2 * random - 1 if rnn.spin_kind == "ising" else random).astype(np.int8))
-        sources += ["random"] * counts[2]
-        configs = np.concatenate(parts)
-        return {"X": configs, "energy": rnn.predict(configs), "source": np.array(sources)}
+        return stage(*args, log=self._log if self.verbose else None)
 
     def predict(self, X):
         """Energies in units of J (relative), from the EDNN, for lattices of any size.
@@ -345,24 +325,10 @@ class DCLPipeline(BaseEstimator):
         check_is_fitted(self)
         return self.ednn_.predict(X)
 
-    def energy(self, X):
-        """Alias of :meth:`predict` (energy-model protocol)."""
-        return self.predict(X)
-
     def local_kernel(self, shape=None):
         """The fitted EDNN's numba kernel (energy-model protocol)."""
         check_is_fitted(self)
         return self.ednn_.local_kernel(shape)
-
-    @property
-    def spin_kind(self):
-        check_is_fitted(self)
-        return self.ednn_.spin_kind
-
-    @property
-    def n_states(self):
-        check_is_fitted(self)
-        return self.ednn_.n_states
 
     def score(self, X, y):
         """Mean log pseudo-likelihood per site of snapshots at ``T_obs`` (label-free).
