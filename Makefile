@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/python -m skdcl.cli demo --out out
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-slow: $(STAMP)

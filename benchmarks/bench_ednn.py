@@ -19,8 +19,8 @@ import time
 
 import numba
 import numpy as np
-
 from _cli import run
+
 from skdcl import IsingModel, PottsModel
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.ednn import EDNNEnergyModel

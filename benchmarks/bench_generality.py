@@ -20,8 +20,8 @@ protocol energy RMSE of the sequence model, of the final EDNN and of
 import time
 
 import numpy as np
-
 from _cli import run
+
 from skdcl import IsingModel, MetropolisSimulator, PottsModel
 from skdcl.baselines import PseudoLikelihoodIsing
 from skdcl.datasets import make_protocol_test_set, make_snapshots

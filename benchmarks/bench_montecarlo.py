@@ -39,8 +39,10 @@ def numpy_checkerboard(model, configs, temperature, n_sweeps, rng):
             else:
                 if isinstance(model, EdwardsAndersonModel):
                     Jx, Jy = model.Jx, model.Jy
-                    field = (Jx * np.roll(configs, -1, 2) + np.roll(Jx, 1, 1) * np.roll(configs, 1, 2)
-                             + Jy * np.roll(configs, -1, 1) + np.roll(Jy, 1, 0) * np.roll(configs, 1, 1))
+                    field = (Jx * np.roll(configs, -1, 2)
+                             + np.roll(Jx, 1, 1) * np.roll(configs, 1, 2)
+                             + Jy * np.roll(configs, -1, 1)
+                             + np.roll(Jy, 1, 0) * np.roll(configs, 1, 1))
                 else:
                     field = sum(np.roll(configs, s, a) for a in (1, 2) for s in (1, -1))
                 dE = 2.0 * configs * field
@@ -60,11 +62,10 @@ def time_numba(model, L, n_chains, temperature, budget, per_site=False):
     kernel = model.local_kernel((L, L))
     if per_site:
         kernel = kernel._replace(sweep=None)
-    q = 0 if model.spin_kind == "ising" else model.n_states
-    run_chains(kernel, state, temperature, 1, q=q)  # compile
+    run_chains(kernel, state, temperature, 1, sites=model.sites)  # compile
     n_sweeps = max(2, int(budget * 1e8 / configs.size))
     start = time.perf_counter()
-    run_chains(kernel, state, temperature, n_sweeps, q=q)
+    run_chains(kernel, state, temperature, n_sweeps, sites=model.sites)
     return rate(time.perf_counter() - start, n_sweeps, configs)
 
 

@@ -18,8 +18,8 @@ import copy
 import time
 
 import numpy as np
-
 from _cli import run
+
 from skdcl import EdwardsAndersonModel, IsingModel, MetropolisSimulator, PottsModel, ising_exact
 from skdcl.baselines import PseudoLikelihoodIsing
 from skdcl.datasets import make_protocol_test_set, make_snapshots

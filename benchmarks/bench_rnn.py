@@ -19,8 +19,8 @@ import itertools
 import time
 
 import numpy as np
-
 from _cli import run
+
 from skdcl import IsingModel, MetropolisSimulator, PottsModel, ising_exact
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.metrics import energy_offset, energy_rmse

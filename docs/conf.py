@@ -18,7 +18,7 @@ extensions = [
 ]
 autosummary_generate = True
 numpydoc_show_class_members = False
-exclude_patterns = ["_build", "dev"]
+exclude_patterns = ["_build"]
 html_theme = "pydata_sphinx_theme"
 
 sphinx_gallery_conf = {

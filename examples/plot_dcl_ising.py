@@ -26,8 +26,16 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skdcl import (DCLPipeline, EDNNEnergyModel, IsingModel, RNNEnergyModel, energy_rmse,
-                   ising_exact, make_protocol_test_set, make_snapshots)
+from skdcl import (
+    DCLPipeline,
+    EDNNEnergyModel,
+    IsingModel,
+    RNNEnergyModel,
+    energy_rmse,
+    ising_exact,
+    make_protocol_test_set,
+    make_snapshots,
+)
 from skdcl.metrics import energy_offset
 from skdcl.plotting import plot_parity, plot_thermodynamics
 

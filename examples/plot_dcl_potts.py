@@ -24,8 +24,16 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skdcl import (DCLPipeline, EDNNEnergyModel, MetropolisSimulator, PottsModel,
-                   RNNEnergyModel, energy_rmse, make_protocol_test_set, make_snapshots)
+from skdcl import (
+    DCLPipeline,
+    EDNNEnergyModel,
+    MetropolisSimulator,
+    PottsModel,
+    RNNEnergyModel,
+    energy_rmse,
+    make_protocol_test_set,
+    make_snapshots,
+)
 from skdcl.metrics import energy_offset
 from skdcl.plotting import plot_parity, plot_thermodynamics
 

@@ -32,8 +32,15 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skdcl import (DCLPipeline, EDNNEnergyModel, IsingModel, RNNEnergyModel, energy_rmse,
-                   make_protocol_test_set, make_snapshots)
+from skdcl import (
+    DCLPipeline,
+    EDNNEnergyModel,
+    IsingModel,
+    RNNEnergyModel,
+    energy_rmse,
+    make_protocol_test_set,
+    make_snapshots,
+)
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"
 

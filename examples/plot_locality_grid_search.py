@@ -15,9 +15,10 @@ their temperature alone.
 field, and must come last. Every other candidate can hold the nearest-neighbour bonds of the
 Ising model.
 
-The candidates differ only in EDNN parameters, so the pipeline trains the sequence model (and
-labels its configurations) once per split and takes it from a cache for the other candidates:
-the grid costs one sequence-model fit per split plus one EDNN fit per candidate and split.
+The candidates differ only in EDNN parameters, so with ``memory=`` (a cache directory, as in
+scikit-learn's ``Pipeline``) the pipeline trains the sequence model (and labels its
+configurations) once per split and takes it from the cache for the other candidates: the grid
+costs one sequence-model fit per split plus one EDNN fit per candidate and split.
 
 Set ``SKDCL_QUICK_EXAMPLES=1`` for a reduced run of about two minutes (one split, rougher
 numbers).
@@ -27,6 +28,7 @@ numbers).
 # A grid over the locality of the EDNN
 # ------------------------------------
 import os
+import tempfile
 import time
 import warnings
 
@@ -45,8 +47,9 @@ y = np.full(len(X), T_obs)  # the only "target": the temperature of each snapsho
 
 # The pipeline's ``random_state`` must be an int so that every candidate draws the same label
 # set and can share the cached sequence model.
+cache = tempfile.TemporaryDirectory()
 pipeline = DCLPipeline(rnn=RNNEnergyModel(random_state=0), ednn=EDNNEnergyModel(random_state=0),
-                       random_state=0)
+                       memory=cache.name, random_state=0)
 if QUICK:
     # The reduced mode also skips the refinement, whose energy changes for the largest windows
     # come from evaluating their networks.

@@ -30,8 +30,15 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skdcl import (DCLPipeline, EDNNEnergyModel, IsingModel, RNNEnergyModel, energy_rmse,
-                   make_protocol_test_set, make_snapshots)
+from skdcl import (
+    DCLPipeline,
+    EDNNEnergyModel,
+    IsingModel,
+    RNNEnergyModel,
+    energy_rmse,
+    make_protocol_test_set,
+    make_snapshots,
+)
 from skdcl.baselines import PseudoLikelihoodIsing
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"

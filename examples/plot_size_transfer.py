@@ -21,8 +21,14 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skdcl import (DCLPipeline, EDNNEnergyModel, IsingModel, RNNEnergyModel, ising_exact,
-                   make_snapshots)
+from skdcl import (
+    DCLPipeline,
+    EDNNEnergyModel,
+    IsingModel,
+    RNNEnergyModel,
+    ising_exact,
+    make_snapshots,
+)
 from skdcl.metrics import energy_offset
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"

@@ -31,8 +31,16 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skdcl import (DCLPipeline, EDNNEnergyModel, EdwardsAndersonModel, MetropolisSimulator,
-                   RNNEnergyModel, energy_rmse, make_protocol_test_set, make_snapshots)
+from skdcl import (
+    DCLPipeline,
+    EDNNEnergyModel,
+    EdwardsAndersonModel,
+    MetropolisSimulator,
+    RNNEnergyModel,
+    energy_rmse,
+    make_protocol_test_set,
+    make_snapshots,
+)
 from skdcl.metrics import energy_offset
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"

@@ -27,8 +27,14 @@ import os
 
 import matplotlib.pyplot as plt
 
-from skdcl import (DCLPipeline, IsingModel, RNNEnergyModel, energy_rmse, make_protocol_test_set,
-                   make_snapshots)
+from skdcl import (
+    DCLPipeline,
+    IsingModel,
+    RNNEnergyModel,
+    energy_rmse,
+    make_protocol_test_set,
+    make_snapshots,
+)
 from skdcl.baselines import PseudoLikelihoodIsing
 
 QUICK = os.environ.get("SKDCL_QUICK_EXAMPLES") == "1"

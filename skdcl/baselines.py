@@ -14,7 +14,7 @@ from scipy.optimize import minimize
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, _fit_context
+from ._compat import Interval, fit_context
 from .lattice import check_observation_temperature, check_snapshots
 from .sites import SiteVariables
 
@@ -71,7 +71,7 @@ class PseudoLikelihoodIsing(BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit couplings and fields to snapshots observed at temperature ``y``.
 
@@ -126,7 +126,8 @@ class PseudoLikelihoodIsing(BaseEstimator):
         check_is_fitted(self)
         X = check_snapshots(X, SiteVariables.ising(), shape=self.lattice_shape_)
         S = X.reshape(len(X), -1).astype(np.float64)
-        params = np.concatenate([(self.couplings_ / self.T_obs_).ravel(), self.fields_ / self.T_obs_])
+        params = np.concatenate([(self.couplings_ / self.T_obs_).ravel(),
+                                 self.fields_ / self.T_obs_])
         loss, _ = _negative_log_pseudo_likelihood(params, S, 0.0, None)
         return -loss / S.shape[1]
 

@@ -47,15 +47,22 @@ def _demo_dcl(out, quick=False):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import DCLPipeline, IsingModel, energy_rmse, ising_exact, make_protocol_test_set
-    from . import make_snapshots
+    from . import (
+        DCLPipeline,
+        IsingModel,
+        energy_rmse,
+        ising_exact,
+        make_protocol_test_set,
+        make_snapshots,
+    )
     from .metrics import energy_offset
     from .plotting import plot_parity, plot_thermodynamics
 
     T_obs, n_snapshots = 4.0, 20_000 if quick else 100_000
     os.makedirs(out, exist_ok=True)
     clock = time.perf_counter()
-    print(f"1/4 generating {n_snapshots} 8x8 Ising snapshots at T_obs = {T_obs} (exact Monte Carlo)")
+    print(f"1/4 generating {n_snapshots} 8x8 Ising snapshots at T_obs = {T_obs} "
+          "(exact Monte Carlo)")
     X = make_snapshots(IsingModel(), 8, T_obs, n_snapshots, random_state=0)
     print("2/4 fitting DCLPipeline (sequence model and symmetries -> labels -> EDNN)")
     pipeline = DCLPipeline(random_state=0, verbose=1)

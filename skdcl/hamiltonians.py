@@ -26,8 +26,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .lattice import check_lattice_size, check_snapshots
-from .montecarlo.checkerboard import (ising_acceptance_table, ising_checkerboard_sweep,
-                                      ising_table_index)
+from .montecarlo.checkerboard import (
+    ising_acceptance_table,
+    ising_checkerboard_sweep,
+    ising_table_index,
+)
 from .montecarlo.kernel import LocalKernel
 from .sites import SiteVariables
 

@@ -28,7 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, _fit_context
+from ._compat import Interval, StrOptions, fit_context
 from ._energy_model import LearnedEnergyMixin
 from .lattice import check_lattice_size, check_observation_temperature, check_snapshots
 from .montecarlo import LocalKernel
@@ -122,7 +122,7 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the window interactions to snapshots observed at temperature ``y``.
 

@@ -111,7 +111,8 @@ def check_observation_temperature(y, n_samples, name="T_obs"):
     values = np.asarray(y)
     if values.ndim != 1 or values.shape[0] != n_samples:
         raise ValueError(
-            f"{name} must be a scalar or an array of shape ({n_samples},), got shape {values.shape}."
+            f"{name} must be a scalar or an array of shape ({n_samples},), got shape "
+            f"{values.shape}."
         )
     if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.bool_):
         raise ValueError(f"{name} must hold real numbers, got dtype {values.dtype}.")

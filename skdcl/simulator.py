@@ -9,7 +9,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 
-from ._compat import Interval, _fit_context
+from ._compat import Interval, fit_context
 from .hamiltonians import IsingModel
 from .lattice import check_lattice_size, check_snapshots, check_temperature
 from .montecarlo import ChainState, run_model, sample_model, seed_streams
@@ -91,7 +91,7 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
     def _check_configurations(self, X, name="X", shape=None):
         return check_snapshots(X, self._model().sites, shape=shape, name=name)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the configurations and remember their lattice shape.
 

@@ -40,6 +40,7 @@ def test_rejects_bad_input():
         PseudoLikelihoodIsing().fit(np.zeros((3, 4, 4)), 1.0)
     with pytest.raises(ValueError, match="y"):
         PseudoLikelihoodIsing().fit(np.ones((3, 4, 4)), -1.0)
-    model = PseudoLikelihoodIsing().fit(make_snapshots(IsingModel(), 4, 3.0, 50, random_state=0), 3.0)
+    X = make_snapshots(IsingModel(), 4, 3.0, 50, random_state=0)
+    model = PseudoLikelihoodIsing().fit(X, 3.0)
     with pytest.raises(ValueError, match="shape"):
         model.predict(np.ones((2, 5, 5)))

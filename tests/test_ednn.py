@@ -16,9 +16,13 @@ from sklearn.model_selection import GridSearchCV
 
 from skdcl import IsingModel, MetropolisSimulator, PottsModel, ising_exact
 from skdcl.datasets import make_protocol_test_set, make_snapshots
-from skdcl.ednn import EDNNEnergyModel, _packed_site_tiles, _tile_geometry
+from skdcl.ednn import EDNNEnergyModel
+from skdcl.ednn._geometry import packed_site_tiles, tile_geometry
+from skdcl.ednn._kernel import network_kernel, table_kernel
+from skdcl.ednn._refinement import PseudoLikelihoodLoss
 from skdcl.metrics import energy_rmse, pseudo_log_likelihood
-from skdcl.montecarlo import ChainState, run_chains, seed_streams
+from skdcl.montecarlo import ChainState, local_energy_changes, run_chains, seed_streams
+from skdcl.sites import SiteVariables
 
 from .roundtrip import assert_round_trips
 
@@ -96,10 +100,10 @@ def test_reproducible_with_random_state(ising4, fitted):
 
 def test_packed_site_tiles_pad_with_moves_that_change_nothing():
     # 5x5 windows of 3x3 tiles on 6x6: a site lies in the windows of one or two tiles per axis
-    geometry = _tile_geometry((6, 6), 3, 1, 2)
+    geometry = tile_geometry((6, 6), 3, 1, 2)
     counts = geometry["site_counts"]
     assert counts.min() < counts.max()
-    records = _packed_site_tiles(geometry, np.arange(4), 10).reshape(len(counts), -1, 3)
+    records = packed_site_tiles(geometry, np.arange(4), 10).reshape(len(counts), -1, 3)
     for site, count in enumerate(counts):
         tiles = geometry["site_tiles"][site, :count]
         np.testing.assert_array_equal(records[site, :count, 0], tiles)
@@ -151,7 +155,7 @@ def test_monte_carlo_tracks_the_model_energy(q):
     model = EDNNEnergyModel(**{**TINY, **params}).fit(X, model_exact.energy(X))
     configs = model_exact.random_configurations(6, (8, 8), random_state=0)
     state = ChainState(configs, model.energy(configs), seed_streams(6, 0))
-    run = run_chains(model.local_kernel((8, 8)), state, 2.0, 30, q=q)
+    run = run_chains(model.local_kernel((8, 8)), state, 2.0, 30, sites=model.sites)
     assert run.accepted.sum() > 0
     np.testing.assert_allclose(state.energies, model.energy(state.configs), atol=1e-3)
 
@@ -164,9 +168,78 @@ def test_potts_proposals_after_an_ising_model_shares_the_compiled_sweep(fitted):
     potts = EDNNEnergyModel(**{**TINY, "focus": 1}).fit(X, PottsModel(q=3).energy(X))
     configs = np.zeros((4, 8, 8), dtype=np.int8)
     state = ChainState(configs, potts.energy(configs), seed_streams(4, 0))
-    run_chains(potts.local_kernel((8, 8)), state, 1e6, 1, q=3)  # every move accepted
+    run_chains(potts.local_kernel((8, 8)), state, 1e6, 1, sites=potts.sites)  # all accepted
     counts = np.bincount(state.configs.ravel(), minlength=3)
     assert counts[0] == 0 and min(counts[1:]) > 0.4 * counts.sum()
+
+
+# Every encoding of the site variables: the network reads a two-state site as one +-1 feature and
+# the kernels read state indices, whichever values store it.
+ENCODINGS = {
+    "ising +-1": (lambda X: X, {}, SiteVariables("ising", 2)),
+    "ising 0/1": (lambda X: (X + 1) // 2, {"kind": "ising"},
+                  SiteVariables("ising", 2, values="labels")),
+    "potts q=2": (lambda X: (X + 1) // 2, {}, SiteVariables("potts", 2)),
+    "potts q=3": (None, {}, SiteVariables("potts", 3)),
+}
+
+
+@pytest.fixture(scope="module", params=list(ENCODINGS))
+def encoded(request):
+    """An EDNN fitted on one encoding of the site variables (tabulated windows)."""
+    encode, params, sites = ENCODINGS[request.param]
+    if encode is None:
+        X = _spread(PottsModel(q=3), 4, 300, (0.7, 2.0))
+        E = PottsModel(q=3).energy(X)
+        params = {**params, "focus": 1}  # 3 ** 9 window states
+    else:
+        spins = _spread(IsingModel(), 4, 300, (1.5, 4.0))
+        X, E = encode(spins).astype(np.int8), IsingModel().energy(spins)
+    model = EDNNEnergyModel(**{**TINY, **params}).fit(X, E)
+    assert model.sites == sites and model.tabulated
+    return model, X
+
+
+def _builder_kernel(model, shape, kind):
+    build = table_kernel if kind == "table" else network_kernel
+    return build(model.model_.get_layer("tiles"), shape, model.energy_scale_)
+
+
+@pytest.mark.parametrize("kind", ["table", "network"])
+def test_kernel_changes_equal_predicted_differences_in_every_encoding(encoded, kind):
+    model, _ = encoded
+    sites, shape = model.sites, (4, 6)
+    configs = sites.random(3, shape, random_state=1)
+    kernel = model.local_kernel(shape) if kind == "table" else _builder_kernel(model, shape, kind)
+    changes = local_energy_changes(kernel, configs, sites)
+    # every single-site move, through predict
+    expected = np.zeros(configs.shape + (sites.n_channels,))
+    base = model.predict(configs)
+    for c, i, j in itertools.product(range(len(configs)), range(shape[0]), range(shape[1])):
+        own = sites.states(configs[c, i, j])
+        others = [1 - own] if sites.two_state else [k for k in range(sites.n_states) if k != own]
+        moved = np.repeat(configs[c][None], len(others), axis=0)
+        moved[:, i, j] = sites.from_states(others)
+        columns = [0] if sites.two_state else others
+        expected[c, i, j, columns] = model.predict(moved) - base[c]
+    np.testing.assert_allclose(changes, expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["table", "network"])
+def test_monte_carlo_keeps_the_encoding_and_tracks_the_energy(encoded, kind):
+    model, X = encoded
+    sites, shape = model.sites, (4, 6)
+    configs = sites.random(4, shape, random_state=2)
+    state = ChainState(configs, model.energy(configs), seed_streams(4, 0))
+    run = run_chains(_builder_kernel(model, shape, kind), state, 2.0, 10, sites=sites)
+    assert run.accepted.sum() > 0
+    assert set(np.unique(state.configs)) <= set(sites.values.tolist())
+    np.testing.assert_allclose(state.energies, model.energy(state.configs), atol=1e-3)
+    if kind == "table":
+        out = MetropolisSimulator(model, temperature=2.0, n_sweeps=3,
+                                  random_state=0).fit_transform(X[:8])
+        assert set(np.unique(out)) == set(sites.values.tolist())  # 0/1 stays 0/1
+        assert not np.array_equal(out, X[:8])
 
 
 def test_monte_carlo_samples_the_boltzmann_distribution_of_the_model(fitted):
@@ -185,15 +258,13 @@ def test_monte_carlo_samples_the_boltzmann_distribution_of_the_model(fitted):
 
 @pytest.mark.parametrize("kind", ["ising", "potts"])
 def test_pseudo_likelihood_loss_matches_the_kernel(kind):
-    from skdcl.ednn import _PseudoLikelihoodLoss
-
     exact = IsingModel() if kind == "ising" else PottsModel(q=3)
     X = _spread(exact, 4, 300, (1.0, 2.5))
     focus = 2 if kind == "ising" else 1  # tabulated windows either way
     model = EDNNEnergyModel(**TINY, focus=focus).fit(X, exact.energy(X))
     core = model.model_.get_layer("tiles")
     T = 2.0
-    loss = _PseudoLikelihoodLoss(core, (4, 4), model.energy_scale_ / T)(X[:40].astype("float32"))
+    loss = PseudoLikelihoodLoss(core, (4, 4), model.energy_scale_ / T)(X[:40].astype("float32"))
     expected = pseudo_log_likelihood(model, X[:40], T)
     assert float(np.mean(loss)) == pytest.approx(-expected, rel=1e-4)
 

@@ -54,7 +54,8 @@ def test_enumeration_of_potts_and_spin_glass_is_consistent():
             assert row.energy == pytest.approx(np.dot(w, E) / w.sum() / 9, abs=1e-10)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"L": 1}, "L"), ({"temperatures": 0.0}, "temperatures")])
+@pytest.mark.parametrize("kwargs, match", [({"L": 1}, "L"),
+                                           ({"temperatures": 0.0}, "temperatures")])
 def test_ising_exact_rejects_bad_input(kwargs, match):
     args = {"L": 4, "temperatures": 1.0, **kwargs}
     with pytest.raises(ValueError, match=match):

@@ -7,11 +7,17 @@ from sklearn.exceptions import ConvergenceWarning
 from skdcl import IsingModel, PottsModel
 from skdcl.baselines import PseudoLikelihoodIsing
 from skdcl.datasets import make_snapshots
-from skdcl.interactions import (LocalInteractionModel, _loss_and_gradient, _one_standard_error,
-                                code_orbits, low_order_part, window_codes)
+from skdcl.interactions import (
+    LocalInteractionModel,
+    _loss_and_gradient,
+    _one_standard_error,
+    code_orbits,
+    low_order_part,
+    window_codes,
+)
+from skdcl.metrics import energy_rmse
 from skdcl.montecarlo import local_energy_changes
 from skdcl.sites import SiteVariables
-from skdcl.metrics import energy_rmse
 from skdcl.symmetry import POINT_GENERATORS
 
 FULL = POINT_GENERATORS + ("flip",)

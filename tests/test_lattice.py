@@ -1,9 +1,15 @@
 import numpy as np
 import pytest
 
-from skdcl.lattice import (check_lattice_size, check_observation_temperature, check_snapshots,
-                           check_temperature, ordering_permutation, rewrap,
-                           unwrap)
+from skdcl.lattice import (
+    check_lattice_size,
+    check_observation_temperature,
+    check_snapshots,
+    check_temperature,
+    ordering_permutation,
+    rewrap,
+    unwrap,
+)
 from skdcl.sites import SiteVariables
 
 ISING = SiteVariables.ising()

@@ -5,11 +5,21 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from skdcl import (EdwardsAndersonModel, IsingModel, MetropolisSimulator, PottsModel,
-                   enumerate_exact, ising_exact)
-from skdcl.montecarlo.checkerboard import (_ising_block_pass, _ising_block_thresholds,
-                                          _ising_block_ties, ising_acceptance_table)
+from skdcl import (
+    EdwardsAndersonModel,
+    IsingModel,
+    MetropolisSimulator,
+    PottsModel,
+    enumerate_exact,
+    ising_exact,
+)
 from skdcl.montecarlo import ChainState, jackknife, next_uint64, run_chains, seed_streams
+from skdcl.montecarlo.checkerboard import (
+    _ising_block_pass,
+    _ising_block_thresholds,
+    _ising_block_ties,
+    ising_acceptance_table,
+)
 
 from .test_exact import REFERENCE_8
 

@@ -16,6 +16,7 @@ from skdcl import EdwardsAndersonModel, IsingModel, PottsModel, ising_exact
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.ednn import EDNNEnergyModel
 from skdcl.metrics import energy_offset, energy_rmse
+from skdcl.montecarlo import local_energy_changes
 from skdcl.pipeline import DCLPipeline
 from skdcl.rnn import RNNEnergyModel
 from skdcl.simulator import MetropolisSimulator
@@ -140,18 +141,28 @@ def test_score_is_the_label_free_pseudo_likelihood(ising4, fitted):
     assert -np.log(2) - 0.5 < score < 0
 
 
-def test_sequence_model_is_cached_across_ednn_settings(ising4, capsys):
-    first = _tiny(verbose=1).fit(ising4, 3.0)
-    capsys.readouterr()
-    second = _tiny(verbose=1, ednn__context=0).fit(ising4, 3.0)
+def test_sequence_model_is_cached_across_ednn_settings(ising4, tmp_path, capsys):
+    first = _tiny(verbose=1, memory=str(tmp_path)).fit(ising4, 3.0)
+    assert "taken from the cache" not in capsys.readouterr().out
+    second = _tiny(verbose=1, memory=str(tmp_path), ednn__context=0).fit(ising4, 3.0)
     assert "taken from the cache" in capsys.readouterr().out
     np.testing.assert_array_equal(first.labels_["energy"], second.labels_["energy"])
+    # each pipeline holds its own copy: changing one leaves the other alone
+    assert second.rnn_ is not first.rnn_ and second.labels_["X"] is not first.labels_["X"]
+    second.labels_["energy"][:] = 0.0
+    assert np.any(first.labels_["energy"] != 0.0)
 
 
-def test_grid_search_over_locality_without_labels():
+def test_without_memory_nothing_is_cached(ising4, capsys):
+    _tiny(verbose=1).fit(ising4, 3.0)
+    _tiny(verbose=1, ednn__context=0).fit(ising4, 3.0)
+    assert "taken from the cache" not in capsys.readouterr().out
+
+
+def test_grid_search_over_locality_without_labels(tmp_path):
     X = make_snapshots(IsingModel(), 8, 2.5, 2000, random_state=0)
     pipeline = _tiny(n_labels=1500, ednn__epochs=10, refine_epochs=3,
-                     ednn__hidden_layer_sizes=(16, 16))
+                     ednn__hidden_layer_sizes=(16, 16), memory=str(tmp_path))
     search = GridSearchCV(pipeline, {"ednn__focus": [1, 2], "ednn__context": [0, 1]}, cv=2)
     search.fit(X, np.full(len(X), 2.5))
     scores = {(p["ednn__focus"], p["ednn__context"]): s for p, s in
@@ -289,3 +300,22 @@ def test_spin_glass_energy_down_to_low_temperature():
         temperatures, 8, n_chains=16, n_sweeps=4000, n_equilibration=2000, init="random")
     shifted = learned["energy"] + energy_offset(glass, pipeline, X)
     assert np.all(np.abs(shifted - exact["energy"]) <= 0.03)
+
+
+@pytest.mark.parametrize("encoding", ["spins", "labels"])
+def test_two_state_snapshots_in_either_encoding(ising4, encoding):
+    X = ising4 if encoding == "spins" else ((ising4 + 1) // 2).astype(np.int8)
+    pipeline = _tiny(rnn__kind="ising").fit(X, 3.0)
+    assert pipeline.sites_.kind == "ising" and pipeline.sites_.two_state
+    assert pipeline.ednn_.sites_ == pipeline.interactions_.sites_ == pipeline.sites_
+    configs = X[:4]
+    changes = local_energy_changes(pipeline.local_kernel((4, 4)), configs, pipeline.sites)
+    states = pipeline.sites.states(configs)
+    for i, j in [(0, 0), (2, 3)]:
+        moved = states.copy()
+        moved[:, i, j] = 1 - moved[:, i, j]
+        expected = pipeline.predict(pipeline.sites.from_states(moved)) - pipeline.predict(configs)
+        np.testing.assert_allclose(changes[:, i, j, 0], expected, rtol=1e-4, atol=1e-4)
+    simulated = MetropolisSimulator(pipeline, temperature=3.0, n_sweeps=3,
+                                    random_state=0).fit_transform(configs)
+    assert set(np.unique(simulated)) <= set(pipeline.sites.values.tolist())

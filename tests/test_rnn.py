@@ -16,14 +16,16 @@ from sklearn.model_selection import GridSearchCV
 from skdcl import EdwardsAndersonModel, IsingModel, PottsModel
 from skdcl.datasets import make_protocol_test_set, make_snapshots
 from skdcl.exact import ising_exact
-from skdcl.symmetry import POINT_GENERATORS, SymmetryGroup
 from skdcl.metrics import energy_offset, energy_rmse
-from skdcl.montecarlo import ChainState, run_chains, seed_streams
+from skdcl.montecarlo import ChainState, local_energy_changes, run_chains, seed_streams
 from skdcl.rnn import RNNEnergyModel
+from skdcl.sites import SiteVariables
+from skdcl.symmetry import POINT_GENERATORS, SymmetryGroup
 
 from .roundtrip import assert_round_trips
 
 TINY = dict(units=8, epochs=1, batch_size=64, random_state=0)
+
 
 def _ising_snapshots(L=4, T=3.0, n=1000, seed=0):
     return make_snapshots(IsingModel(), L, T, n, random_state=seed)
@@ -113,7 +115,8 @@ def test_predict_is_relative_to_training_mean(ising4, fitted):
 def test_symmetrize_gives_invariant_energies(ising4, fitted):
     X = ising4[:10]
     reference = fitted.predict(X)
-    for image in list(SymmetryGroup((4, 4), "ising", 2, POINT_GENERATORS).images(X)) + [-X]:
+    group = SymmetryGroup((4, 4), SiteVariables.ising(), POINT_GENERATORS)
+    for image in list(group.images(X)) + [-X]:
         np.testing.assert_allclose(fitted.predict(image), reference, atol=1e-4)
     raw = clone(fitted).set_params(symmetrize="none")
     assert not np.allclose(fitted.set_params(symmetrize="none").predict(X[:, ::-1]),
@@ -238,6 +241,68 @@ def test_local_kernel_matches_energy_differences(ising4):
     with pytest.raises(ValueError, match="tied to the lattice size"):
         model.local_kernel((8, 8))
     assert not hasattr(RNNEnergyModel(cell="gru", **TINY).fit(ising4, 3.0), "local_kernel")
+
+
+def test_two_state_values_are_modelled_alike(ising4):
+    """Spins stored as +-1 or 0/1, and two Potts labels, are one variable to the network."""
+    labels = ((ising4 + 1) // 2).astype(np.int8)
+    settings = dict(symmetrize="none", **TINY)
+    spins = RNNEnergyModel(**settings).fit(ising4, 3.0)
+    ising01 = RNNEnergyModel(kind="ising", **settings).fit(labels, 3.0)
+    potts2 = RNNEnergyModel(**settings).fit(labels, 3.0)  # "auto": no value is negative
+    assert spins.sites_ == SiteVariables.ising()
+    assert ising01.sites_ == SiteVariables("ising", 2, values="labels")
+    assert potts2.sites_ == SiteVariables.potts(2)
+    assert (ising01.spin_kind, ising01.n_states) == ("ising", 2)
+    assert not hasattr(ising01, "spin_kind_") and not hasattr(ising01, "n_states_")
+    # the same +-1 features reach the same network: the same fit, to rounding (in fact exactly)
+    expected = spins.predict(ising4[:50])
+    for model in (ising01, potts2):
+        np.testing.assert_allclose(model.predict(labels[:50]), expected, rtol=1e-4, atol=1e-6)
+        X = model.sample(50, random_state=0)
+        assert X.dtype == np.int8 and set(np.unique(X)) <= {0, 1}
+        np.testing.assert_array_equal(X, (spins.sample(50, random_state=0) + 1) // 2)
+    with pytest.raises(ValueError, match="Ising spins 0 or 1"):
+        ising01.predict(ising4[:2])
+
+
+def _site_data(name):
+    """Snapshots, estimator parameters and T_obs of each way of storing site values."""
+    if name == "potts3":
+        return make_snapshots(PottsModel(q=3), 3, 1.0, 600, random_state=0), {}, 1.0
+    X = _ising_snapshots(n=600)
+    if name == "spins":
+        return X, {}, 3.0
+    # 0/1: Ising spins stored as labels, or (kind "auto") two Potts labels
+    return ((X + 1) // 2).astype(np.int8), {"kind": "ising"} if name == "labels" else {}, 3.0
+
+
+@pytest.mark.parametrize("data", ["spins", "labels", "potts2", "potts3"])
+def test_local_kernel_matches_single_site_moves(data):
+    X, params, T = _site_data(data)
+    model = RNNEnergyModel(symmetrize="full", **params, **TINY).fit(X, T)
+    sites = model.sites
+    assert model.model_.layers[-1].odd == sites.two_state  # "full" holds the flip / swap
+    configs = X[:3]
+    changes = local_energy_changes(model.local_kernel(X.shape[1:]), configs, sites)
+    assert changes.shape == configs.shape + (sites.n_channels,)
+    moved, where = [], []
+    for c, i, j in itertools.product(*map(range, configs.shape)):
+        own = int(sites.states(configs[c, i, j]))
+        for k in range(sites.n_channels):
+            new = 1 - own if sites.two_state else k
+            if new == own:
+                assert changes[c, i, j, k] == 0.0
+                continue
+            config = configs[c].copy()
+            config[i, j] = sites.from_states(new)
+            moved.append(config)
+            where.append((c, i, j, k))
+    where = np.array(where)
+    expected = model.predict(np.array(moved)) - model.predict(configs)[where[:, 0]]
+    # predict runs the float32 network: its energies, of size scale, carry rounding ~1e-7 scale
+    scale = T * np.abs(model.score_samples(configs)).max()
+    np.testing.assert_allclose(changes[tuple(where.T)], expected, rtol=0, atol=1e-6 * scale)
 
 
 def test_monte_carlo_engine_runs_on_the_model(fitted):

@@ -9,8 +9,13 @@ from skdcl import IsingModel, PottsModel
 from skdcl.datasets import make_snapshots
 from skdcl.rnn import RNNEnergyModel
 from skdcl.sites import SiteVariables
-from skdcl.symmetry import (MAX_LABEL_PERMUTATIONS, POINT_GENERATORS, SymmetryGroup,
-                            detect_symmetry, point_permutation)
+from skdcl.symmetry import (
+    MAX_LABEL_PERMUTATIONS,
+    POINT_GENERATORS,
+    SymmetryGroup,
+    detect_symmetry,
+    point_permutation,
+)
 
 ISING = SiteVariables.ising()
 

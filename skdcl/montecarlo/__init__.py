@@ -13,8 +13,15 @@ module                   what it holds
 =======================  =====================================================================
 """
 
-from .engine import (ChainState, MetropolisRun, local_energy_changes, run_batched_chains,
-                     run_chains, run_model, sample_model)
+from .engine import (
+                     ChainState,
+                     MetropolisRun,
+                     local_energy_changes,
+                     run_batched_chains,
+                     run_chains,
+                     run_model,
+                     sample_model,
+)
 from .kernel import LocalKernel, accept, metropolis_update, propose
 from .statistics import bin_means, jackknife, order_parameter, thermodynamic_observables
 from .streams import LANES, fill_lanes, next_uint64, seed_lanes, seed_streams, uniform, xoshiro

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, check_memory
 
-from .._compat import Interval, StrOptions, _fit_context
+from .._compat import HasMethods, Interval, StrOptions, fit_context
 from .._energy_model import LearnedEnergyMixin
 from ..ednn import EDNNEnergyModel
 from ..interactions import LocalInteractionModel, window_fits
@@ -24,6 +24,11 @@ __all__ = ["DCLPipeline"]
 # exposes rnn__* and ednn__* for grid searches; set_params clones them before changing them.
 _DEFAULT_RNN = RNNEnergyModel()
 _DEFAULT_EDNN = EDNNEnergyModel()
+
+
+def _site_parameters(sites):
+    """``kind`` and ``q`` that make a sub-model read snapshots as ``sites``."""
+    return {"kind": sites.kind, "q": sites.n_states if sites.kind == "potts" else None}
 
 
 def _seeded(estimator, seed):
@@ -149,7 +154,7 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         "refine": [StrOptions({"auto", "interactions", "scale", "output", "all"}), None],
         "refine_epochs": [Interval(Integral, 1, None, closed="left")],
         "refine_learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "memory": [None, str, "has_methods"],
+        "memory": [None, str, HasMethods(["cache"])],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -192,7 +197,7 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
                 setattr(self, name, clone(default))
         return super().set_params(**params)
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Learn the energy function from snapshots observed at temperature ``y``.
 
@@ -257,19 +262,20 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         start = time.perf_counter()
         self._log("fitting every interaction within 3x3 windows by pseudo-likelihood")
         self.interactions_ = LocalInteractionModel(
-            symmetry=self.symmetry_.generators, random_state=self._seed(rng)).fit(X, self.T_obs_)
+            symmetry=self.symmetry_.generators, random_state=self._seed(rng),
+            **_site_parameters(self.sites_)).fit(X, self.T_obs_)
         self._log(f"penalty on interactions of 3 or more spins: {self.interactions_.penalty_:g}")
         self.labels_ = dict(self.labels_, sequence_energy=self.labels_["energy"],
                             energy=self.interactions_.predict(self.labels_["X"]))
         self.timings_["interactions"] = time.perf_counter() - start
 
-    @staticmethod
-    def _following_symmetry(ednn, symmetry):
+    def _following_symmetry(self, ednn, symmetry):
         """The EDNN with ``shared`` and ``augment`` left to ``"auto"`` set from the symmetry
         group: weights shared by every tile only when translations by ``focus`` are symmetries,
-        the tile grid moved by one site only when one-site translations are."""
+        the tile grid moved by one site only when one-site translations are; with ``kind`` left
+        to ``"auto"``, the site variables the sequence model found."""
         period = symmetry.translation_period
-        params = {}
+        params = _site_parameters(self.sites_) if ednn.kind == "auto" else {}
         if ednn.shared == "auto":
             params["shared"] = period is not None and ednn.focus % period == 0
         if ednn.augment == "auto":
@@ -294,7 +300,8 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
                 f"label_mix must be three non-negative fractions (observed, tempered, random), "
                 f"got {self.label_mix!r}.")
         temperatures = np.asarray(self.label_temperatures, dtype=float)
-        if temperatures.ndim != 1 or np.any(~np.isfinite(temperatures)) or np.any(temperatures <= 0):
+        if (temperatures.ndim != 1 or np.any(~np.isfinite(temperatures))
+                or np.any(temperatures <= 0)):
             raise ValueError(
                 f"label_temperatures must be positive multiples of T_obs, got "
                 f"{self.label_temperatures!r}.")
