@@ -13,6 +13,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx.ext.doctest",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]

@@ -203,7 +203,7 @@ class PottsModel(LatticeModel):
 
     @property
     def sites(self):
-        """Potts labels ``0 .. q - 1``."""
+        """Potts labels 0 to q - 1."""
         if isinstance(self.q, bool) or not isinstance(self.q, (int, np.integer)) or self.q < 2:
             raise ValueError(f"q must be an int >= 2, got {self.q!r}.")
         return SiteVariables.potts(int(self.q))

@@ -81,7 +81,7 @@ class SiteVariables:
 
     @classmethod
     def potts(cls, q):
-        """Potts labels ``0 .. q - 1``."""
+        """Potts labels 0 to q - 1."""
         return cls("potts", q)
 
     @classmethod
