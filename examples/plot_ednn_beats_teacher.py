@@ -13,9 +13,13 @@ label.
 Here the error of both models is resolved by energy: test configurations are binned by their
 exact energy, and the root-mean-square error is computed in each window. We also measure what
 the pipeline's last stage adds: fitting the EDNN further to the snapshots themselves by
-maximising their pseudo-likelihood, which needs no labels either. By default
-(``refine="scale"``) it fits one factor on every energy, which corrects the over- or
-under-confidence of the sequence model the labels came from.
+maximising their pseudo-likelihood, which needs no labels either. With ``refine="scale"`` (the
+default where the window interactions do not apply: Potts labels with q > 4, laws that change
+from site to site) it fits one factor on every energy, which corrects the over- or
+under-confidence of the sequence model the labels came from. On the Ising model the default
+pipeline labels its set with the window interactions instead
+(:ref:`sphx_glr_auto_examples_plot_pseudo_likelihood_baseline.py`); this example keeps the
+sequence model as the teacher.
 
 Set ``SKDCL_QUICK_EXAMPLES=1`` for a reduced run of about a minute; with a few epochs of
 training its numbers are rougher and need not show the ordering of the full run.
@@ -24,9 +28,9 @@ training its numbers are rougher and need not show the ordering of the full run.
 # %%
 # Fit without the refinement
 # --------------------------
-# The pipeline is fitted with ``refine=None``; the default refinement is then applied to its
-# fitted EDNN with the pipeline's own settings, which amounts to fitting with the default
-# without training the sequence model and the EDNN twice.
+# The pipeline is fitted with ``refine=None``; the scale refinement is then applied to its
+# fitted EDNN with the pipeline's own settings, which amounts to fitting with
+# ``refine="scale"`` without training the sequence model and the EDNN twice.
 import os
 
 import matplotlib.pyplot as plt
@@ -50,7 +54,7 @@ X = make_snapshots(ising, L=L, T=T_obs, n_samples=15_000 if QUICK else 100_000, 
 
 pipeline = DCLPipeline(rnn=RNNEnergyModel(random_state=0), ednn=EDNNEnergyModel(random_state=0),
                        random_state=0)
-refine = pipeline.refine  # the default refinement
+refine = "scale"  # one factor on every energy: the teacher's labels stay the teacher's
 pipeline.set_params(refine=None)
 if QUICK:
     pipeline.set_params(rnn__epochs=3, rnn__batch_size=128, ednn__epochs=40,
