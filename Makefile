@@ -17,7 +17,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m skdcl.cli demo --out out
+	$(BIN)/python -m skdcl.cli demo --out out --force
 
 test: $(STAMP)
 	$(BIN)/ruff check .

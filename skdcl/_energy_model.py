@@ -1,5 +1,6 @@
 """The energy-model protocol of the learned models: energy, site variables, validation."""
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .lattice import check_snapshots
@@ -44,10 +45,27 @@ class LearnedEnergyMixin:
         """Number of values a site takes, as fitted (``sites.n_states``)."""
         return self.sites.n_states
 
+    @staticmethod
+    def _check_finite(values, what):
+        """Raise ``ValueError`` unless every value is finite: a fit never ends on inf or NaN.
+
+        Parameters
+        ----------
+        values : float or array-like
+        what : str
+            What the values are and what to do about them, for the message.
+        """
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"the fit gave non-finite {what}.")
+
     def _infer_sites(self, X):
         """The site variables of training snapshots, from the ``kind`` and ``q`` parameters."""
         return SiteVariables.infer(X, getattr(self, "kind", "auto"), getattr(self, "q", None))
 
     def _check_fitted_snapshots(self, X, name="X", shape=None):
-        """Configurations of the fitted site variables (and of ``shape`` when given), int8."""
-        return check_snapshots(X, self.sites, shape=shape, name=name)
+        """Configurations of the fitted site variables (and of ``shape`` when given), int8.
+
+        Flat rows are read as lattices of the fitted shape ``lattice_shape_``.
+        """
+        return check_snapshots(X, self.sites, shape=shape, name=name,
+                               flat_shape=getattr(self, "lattice_shape_", None))

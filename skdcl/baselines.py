@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, fit_context
+from ._fitting import transactional
 from .lattice import check_observation_temperature, check_snapshots
 from .sites import SiteVariables
 
@@ -72,6 +73,7 @@ class PseudoLikelihoodIsing(BaseEstimator):
         self.tol = tol
 
     @fit_context(prefer_skip_nested_validation=True)
+    @transactional
     def fit(self, X, y):
         """Fit couplings and fields to snapshots observed at temperature ``y``.
 

@@ -2,12 +2,18 @@
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
 
 __all__ = ["main"]
+
+# the files each demo writes, in the order they are moved into ``--out``
+_EXACT_OUTPUTS = ("ising16_thermodynamics.csv", "ising16_thermodynamics.png")
+_DCL_OUTPUTS = ("parity.png", "dcl_ising16_thermodynamics.csv", "dcl_ising16_thermodynamics.png")
 
 
 def _demo_exact(out, quick=False):
@@ -26,7 +32,6 @@ def _demo_exact(out, quick=False):
     exact = ising_exact(16, temperatures)
     table["energy_exact"] = exact["energy"].to_numpy()
     table["specific_heat_exact"] = exact["specific_heat"].to_numpy()
-    os.makedirs(out, exist_ok=True)
     table.to_csv(os.path.join(out, "ising16_thermodynamics.csv"), index=False)
     fine = ising_exact(16, np.linspace(1.4, 3.6, 221))
     figure = plot_thermodynamics(table, fine, label="Metropolis, exact H")
@@ -37,7 +42,6 @@ def _demo_exact(out, quick=False):
     print(f"16x16 Ising, {len(temperatures)} temperatures in {time.perf_counter() - start:.1f} s")
     print(f"largest |e - e_exact| = {deviation:.4f} J per spin; specific-heat peak at "
           f"T = {peak:.3f} on the grid (exact finite-lattice peak at T = {exact_peak:.3f})")
-    print(f"wrote {out}/ising16_thermodynamics.csv and .png")
 
 
 def _demo_dcl(out, quick=False):
@@ -59,7 +63,6 @@ def _demo_dcl(out, quick=False):
     from .plotting import plot_parity, plot_thermodynamics
 
     T_obs, n_snapshots = 4.0, 20_000 if quick else 100_000
-    os.makedirs(out, exist_ok=True)
     clock = time.perf_counter()
     print(f"1/4 generating {n_snapshots} 8x8 Ising snapshots at T_obs = {T_obs} "
           "(exact Monte Carlo)")
@@ -97,12 +100,130 @@ def _demo_dcl(out, quick=False):
     exact_peak = fine["T"][fine["specific_heat"].idxmax()]
     print(f"   largest |e - e_exact| = {deviation:.4f} J per spin over T in [1.5, 4]")
     print(f"   specific-heat peak at T = {peak:.3f} (exact {exact_peak:.3f})")
-    print(f"done in {time.perf_counter() - clock:.0f} s; wrote parity.png, "
-          f"dcl_ising16_thermodynamics.csv and .png to {out}/")
+    print(f"done in {time.perf_counter() - clock:.0f} s")
+
+
+def _check_outputs(parser, out, names, force):
+    """Refuse, before any work, an ``--out`` that cannot take the outputs.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser whose ``error`` method reports the problem (exit status 2).
+    out : str
+        The output folder given as ``--out``.
+    names : sequence of str
+        The names of the files the demo will write into `out`.
+    force : bool
+        Whether existing outputs may be overwritten.
+    """
+    if os.path.exists(out) and not os.path.isdir(out):
+        parser.error(f"argument --out: {out!r} exists and is not a directory")
+    paths = [os.path.join(out, name) for name in names]
+    folders = [path for path in paths if os.path.isdir(path)]
+    if folders:
+        parser.error(f"argument --out: cannot overwrite folder(s) {', '.join(folders)}")
+    existing = [path for path in paths if os.path.lexists(path)]
+    if existing and not force:
+        parser.error(f"argument --out: {', '.join(existing)} already exist(s); "
+                     "use --force to overwrite")
+
+
+def _make_staging(parser, out):
+    """Create `out` if needed and a temporary folder inside it.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser whose ``error`` method reports the problem (exit status 2).
+    out : str
+        The output folder given as ``--out``.
+
+    Returns
+    -------
+    staging : str
+        A new, empty folder ``out/.skdcl-tmp-XXXX`` on the same file system as `out`,
+        so that its files can be moved into `out` with :func:`os.replace`.
+    """
+    try:
+        os.makedirs(out, exist_ok=True)
+        return tempfile.mkdtemp(prefix=".skdcl-tmp-", dir=out)
+    except OSError as exc:
+        parser.error(f"argument --out: cannot write to {out!r}: {exc.strerror or exc}")
+
+
+def _write_outputs(write, staging, out, names):
+    """Run `write` into `staging`, then move its outputs into `out`.
+
+    The files of `out` are replaced, one after another, only once `write` has returned
+    and every output exists; on any error or interruption they are left untouched.
+    `staging` is removed in every case.
+
+    Parameters
+    ----------
+    write : callable
+        ``write(folder)`` writes the files `names` into ``folder``.
+    staging : str
+        An empty temporary folder on the file system of `out`.
+    out : str
+        The output folder.
+    names : sequence of str
+        The names of the files `write` writes.
+    """
+    try:
+        write(staging)
+        missing = [name for name in names
+                   if not os.path.isfile(os.path.join(staging, name))]
+        if missing:
+            raise RuntimeError(f"the demo did not write {', '.join(missing)}")
+        for name in names:
+            os.replace(os.path.join(staging, name), os.path.join(out, name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run_demo(parser, args):
+    """Check ``--out``, run the chosen demo and move its outputs into place.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser whose ``error`` method reports a bad ``--out`` (exit status 2).
+    args : argparse.Namespace
+        The parsed ``demo`` options.
+
+    Returns
+    -------
+    status : int
+        0 on success, 130 if the run was interrupted (no output changed).
+    """
+    demo = _demo_exact if args.exact else _demo_dcl
+    names = _EXACT_OUTPUTS if args.exact else _DCL_OUTPUTS
+    _check_outputs(parser, args.out, names, args.force)
+    staging = _make_staging(parser, args.out)
+    try:
+        _write_outputs(lambda folder: demo(folder, quick=args.quick), staging, args.out, names)
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; nothing written to {args.out}", file=sys.stderr)
+        return 130
+    print(f"wrote {', '.join(names)} to {args.out}/")
+    return 0
 
 
 def main(argv=None):
-    """Entry point of the ``skdcl`` command."""
+    """Entry point of the ``skdcl`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    status : int
+        The exit status. Usage errors, a bad ``--out`` included, exit with status 2
+        through :meth:`argparse.ArgumentParser.error` before any work.
+    """
     parser = argparse.ArgumentParser(prog="skdcl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run the main job on self-generated data")
@@ -110,10 +231,10 @@ def main(argv=None):
     demo.add_argument("--quick", action="store_true", help="a reduced run")
     demo.add_argument("--exact", action="store_true",
                       help="only the exact-Hamiltonian phase diagram (no learning)")
+    demo.add_argument("--force", action="store_true",
+                      help="overwrite the outputs of an earlier run in --out")
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        (_demo_exact if args.exact else _demo_dcl)(args.out, quick=args.quick)
-    return 0
+    return _run_demo(parser, args)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from .montecarlo.checkerboard import (
     ising_table_index,
 )
 from .montecarlo.kernel import LocalKernel
-from .sites import SiteVariables
+from .sites import MAX_STATES, SiteVariables
 
 __all__ = ["IsingModel", "PottsModel", "EdwardsAndersonModel", "LocalKernel", "LatticeModel"]
 
@@ -204,13 +204,15 @@ class PottsModel(LatticeModel):
     @property
     def sites(self):
         """Potts labels 0 to q - 1."""
-        if isinstance(self.q, bool) or not isinstance(self.q, (int, np.integer)) or self.q < 2:
-            raise ValueError(f"q must be an int >= 2, got {self.q!r}.")
+        if (isinstance(self.q, bool) or not isinstance(self.q, (int, np.integer))
+                or not 2 <= self.q <= MAX_STATES):
+            raise ValueError(f"q must be an int from 2 to {MAX_STATES} (labels are stored as "
+                             f"int8), got {self.q!r}.")
         return SiteVariables.potts(int(self.q))
 
     def _energy(self, X):
         same = (X == _roll_x(X)).sum(axis=(1, 2)) + (X == _roll_y(X)).sum(axis=(1, 2))
-        return -float(self.J) * same.astype(np.float64)
+        return -_coupling(self.J, "J") * same.astype(np.float64)
 
     def local_kernel(self, shape=None):
         """The numba energy-change kernel (see :class:`~skdcl.montecarlo.LocalKernel`)."""

@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, fit_context
 from ._energy_model import LearnedEnergyMixin
+from ._fitting import transactional
 from .lattice import check_lattice_size, check_observation_temperature, check_snapshots
 from .montecarlo import LocalKernel
 from .sites import site_state
@@ -92,6 +93,9 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         Mean energy of the training snapshots, subtracted by :meth:`predict`.
     sites_ : SiteVariables
         What each site holds (:class:`skdcl.sites.SiteVariables`).
+    lattice_shape_ : tuple of int
+        ``(Ly, Lx)`` of the training snapshots (the shape of flat rows given to
+        :meth:`predict`; 3-d input of any size with sides of at least 3 is accepted).
 
     Examples
     --------
@@ -123,6 +127,7 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         self.random_state = random_state
 
     @fit_context(prefer_skip_nested_validation=True)
+    @transactional
     def fit(self, X, y):
         """Fit the window interactions to snapshots observed at temperature ``y``.
 
@@ -154,8 +159,9 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
             penalty = penalties[0]
         table = problem.fit(problem.codes, penalty)
         self.table_, self.penalty_, self.validation_excess_ = table, float(penalty), excess
-        self.T_obs_, self.sites_ = T_obs, sites
+        self.T_obs_, self.sites_, self.lattice_shape_ = T_obs, sites, X.shape[1:]
         self.offset_ = float(table[problem.codes].sum(axis=(1, 2)).mean())
+        self._check_finite(self.offset_, f"energies: T_obs = {T_obs:g} is out of float64 range")
         return self
 
     def _check_penalties(self):

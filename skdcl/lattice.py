@@ -127,14 +127,14 @@ def check_observation_temperature(y, n_samples, name="T_obs"):
     return float(values[0])
 
 
-def check_snapshots(X, sites, shape=None, name="X", allow_empty=False):
+def check_snapshots(X, sites, shape=None, name="X", allow_empty=False, flat_shape=None):
     """Validate snapshots and return them as an ``int8`` array of shape ``(n, Ly, Lx)``.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, Ly, Lx) or (n_samples, Ly * Lx)
-        Configurations. Flat rows are reshaped to ``shape``, or to a square lattice when
-        ``shape`` is None.
+        Configurations. Flat rows are accepted only when their lattice shape is known
+        (``shape`` or ``flat_shape``): nothing is reshaped to a guessed lattice.
     sites : SiteVariables
         What each site holds (:class:`skdcl.sites.SiteVariables`); every value must be one of
         its states.
@@ -144,6 +144,9 @@ def check_snapshots(X, sites, shape=None, name="X", allow_empty=False):
         Name of the argument, used in error messages.
     allow_empty : bool, default=False
         Whether zero snapshots are acceptable.
+    flat_shape : tuple of int, optional
+        Lattice shape of flat rows when ``shape`` is None (for instance the shape an estimator
+        was fitted on, while 3-d input of other sizes is accepted too).
 
     Returns
     -------
@@ -152,8 +155,10 @@ def check_snapshots(X, sites, shape=None, name="X", allow_empty=False):
     Examples
     --------
     >>> from skdcl.sites import SiteVariables
-    >>> check_snapshots([[1, -1, -1, 1]], SiteVariables.ising()).shape
+    >>> check_snapshots([[[1, -1], [-1, 1]]], SiteVariables.ising()).shape
     (1, 2, 2)
+    >>> check_snapshots([[1, -1, -1, 1, 1, 1]], SiteVariables.ising(), shape=(2, 3)).shape
+    (1, 2, 3)
     """
     if isinstance(X, (list, tuple)) and len({np.shape(x) for x in X}) > 1:
         shapes = sorted({np.shape(x) for x in X})[:3]
@@ -175,7 +180,8 @@ def check_snapshots(X, sites, shape=None, name="X", allow_empty=False):
     if not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
         raise ValueError(f"{name} must be a numeric array of spins, got dtype {array.dtype}.")
     if array.ndim == 2:
-        array = array.reshape((array.shape[0],) + _infer_shape(array.shape[1], shape, name))
+        array = array.reshape((array.shape[0],)
+                              + _flat_shape(array.shape[1], shape or flat_shape, name))
     elif array.ndim != 3:
         raise ValueError(
             f"{name} must have shape (n_samples, Ly, Lx) or (n_samples, Ly*Lx), "
@@ -187,25 +193,23 @@ def check_snapshots(X, sites, shape=None, name="X", allow_empty=False):
         )
     if array.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} must hold at least one snapshot, got 0.")
-    if min(array.shape[1:]) < 1:
-        raise ValueError(f"{name} has an empty lattice shape {array.shape[1:]}.")
+    if min(array.shape[1:]) < 2:
+        raise ValueError(f"{name} holds {array.shape[1]}x{array.shape[2]} lattices; every side "
+                         "must be at least 2.")
     _check_integers(array, name)
     sites.check_values(array, name)
     return np.ascontiguousarray(array, dtype=np.int8)
 
 
-def _infer_shape(n_sites, shape, name):
-    if shape is not None:
-        if shape[0] * shape[1] != n_sites:
-            raise ValueError(f"{name} has {n_sites} sites per row, which is not {shape}.")
-        return tuple(shape)
-    side = int(round(np.sqrt(n_sites)))
-    if side * side != n_sites:
+def _flat_shape(n_sites, shape, name):
+    if shape is None:
         raise ValueError(
-            f"{name} has {n_sites} sites per row, which is not a square lattice; "
-            "pass the lattice shape explicitly."
-        )
-    return side, side
+            f"{name} holds flat rows of {n_sites} sites, whose lattice shape is unknown; pass "
+            "configurations of shape (n_samples, Ly, Lx).")
+    if shape[0] * shape[1] != n_sites:
+        raise ValueError(f"{name} has {n_sites} sites per row, but the lattice is "
+                         f"{shape[0]}x{shape[1]}.")
+    return tuple(shape)
 
 
 def _check_integers(array, name):

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 
 from ._compat import Interval, fit_context
+from ._fitting import transactional
 from .hamiltonians import IsingModel
 from .lattice import check_lattice_size, check_snapshots, check_temperature
 from .montecarlo import ChainState, run_model, sample_model, seed_streams
@@ -27,7 +28,10 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
 
     As a transformer it is a Markov kernel: :meth:`transform` takes configurations and returns each
     after ``n_sweeps`` Metropolis sweeps at ``temperature`` (so it composes in Pipelines, for
-    instance to equilibrate data). :meth:`thermodynamics` measures observables over a range of
+    instance to equilibrate data). Successive calls continue one random stream, started from
+    ``random_state`` by the first call (and again by :meth:`fit`), so that a loop of
+    ``transform`` calls is one Markov chain and a fresh simulator with the same int seed repeats
+    it exactly. :meth:`thermodynamics` measures observables over a range of
     temperatures, in parallel through joblib.
 
     Models with a numba ``local_kernel`` (exact Hamiltonians, fitted EDNNs) run in compiled
@@ -55,7 +59,7 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     lattice_shape_ : tuple of int
-        Lattice shape seen in :meth:`fit`.
+        Lattice shape seen in :meth:`fit` (the shape of flat rows given to :meth:`transform`).
 
     Examples
     --------
@@ -89,9 +93,11 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         return IsingModel() if self.energy_model is None else self.energy_model
 
     def _check_configurations(self, X, name="X", shape=None):
-        return check_snapshots(X, self._model().sites, shape=shape, name=name)
+        return check_snapshots(X, self._model().sites, shape=shape, name=name,
+                               flat_shape=getattr(self, "lattice_shape_", None))
 
     @fit_context(prefer_skip_nested_validation=True)
+    @transactional
     def fit(self, X, y=None):
         """Check the configurations and remember their lattice shape.
 
@@ -105,7 +111,19 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         self
         """
         self.lattice_shape_ = self._check_configurations(X).shape[1:]
+        self._start_stream()
         return self
+
+    def _start_stream(self):
+        self._stream = (self.random_state, check_random_state(self.random_state))
+        return self._stream[1]
+
+    def _transform_stream(self):
+        """The generator of :meth:`transform`, started afresh when ``random_state`` changed."""
+        stream = self.__dict__.get("_stream")
+        if stream is None or stream[0] is not self.random_state:
+            return self._start_stream()
+        return stream[1]
 
     def transform(self, X):
         """Run ``n_sweeps`` sweeps from each configuration and return the results.
@@ -123,7 +141,7 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         check_temperature(self.temperature, "temperature")
         model = self._model()
         state = ChainState(configs, model.energy(configs),
-                           seed_streams(len(configs), self.random_state))
+                           seed_streams(len(configs), self._transform_stream()))
         run_model(model, state, self.temperature, self.n_sweeps)
         return state.configs.reshape(len(configs), -1) if flat else state.configs
 

@@ -72,10 +72,6 @@ EXPECTED_FAILURES = {
     },
     DCLPipeline: {
         **_reasons(FLOAT_INPUT_CHECKS, SPIN_INPUT),
-        "check_parameters_default_constructible": (
-            "the defaults of rnn and ednn are estimator instances, so that "
-            "DCLPipeline().get_params(deep=True) exposes rnn__* and ednn__* for grid searches "
-            "(the product's contract); set_params clones them before changing them"),
         **_reasons(["check_n_features_in_after_fitting", "check_n_features_in"], EXTENSIVE),
     },
 }

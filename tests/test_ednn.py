@@ -77,8 +77,12 @@ def test_predict_any_size_and_extensive(fitted):
     tiled = np.tile(X8, (1, 2, 2))  # a 16x16 lattice made of four copies
     np.testing.assert_allclose(fitted.predict(tiled), 4 * fitted.predict(X8), rtol=1e-5)
     assert fitted.predict(np.ones((2, 6, 10))).shape == (2,)
-    flat = X8.reshape(5, -1)
-    np.testing.assert_allclose(fitted.predict(flat), fitted.predict(X8))
+    # flat rows are read as lattices of the fitted shape, never guessed
+    shape = fitted.lattice_shape_
+    X = make_snapshots(IsingModel(), shape, 2.5, 5, random_state=2)
+    np.testing.assert_allclose(fitted.predict(X.reshape(5, -1)), fitted.predict(X))
+    with pytest.raises(ValueError, match="sites per row"):
+        fitted.predict(np.ones((2, shape[0] * shape[1] + 4), dtype=np.int8))
 
 
 def test_fit_learns_exact_energies():

@@ -32,11 +32,16 @@ def test_snake_and_spiral_visit_neighbours_consecutively():
         assert np.all(steps == 1), ordering
 
 
-def test_check_snapshots_accepts_flat_and_square():
-    X = check_snapshots(np.ones((2, 16)), ISING)
+def test_check_snapshots_reshapes_flat_rows_only_to_a_known_shape():
+    X = check_snapshots(np.ones((2, 4, 4)), ISING)
     assert X.shape == (2, 4, 4) and X.dtype == np.int8
     potts = SiteVariables.potts(2)
     assert check_snapshots(np.zeros((2, 12)), potts, shape=(3, 4)).shape == (2, 3, 4)
+    assert check_snapshots(np.zeros((2, 64)), potts, flat_shape=(4, 16)).shape == (2, 4, 16)
+    with pytest.raises(ValueError, match="unknown; pass configurations of shape"):
+        check_snapshots(np.ones((2, 16)), ISING)  # 4x4 or 2x8? never guessed
+    with pytest.raises(ValueError, match="the lattice is 3x5"):
+        check_snapshots(np.ones((2, 16)), ISING, flat_shape=(3, 5))
 
 
 @pytest.mark.parametrize("X, sites, match", [
@@ -48,7 +53,9 @@ def test_check_snapshots_accepts_flat_and_square():
     (np.ones((4, 4)).reshape(1, 1, 4, 4), ISING, "rank"),
     (np.ones(4), ISING, "rank"),
     (np.full((1, 2, 2), np.nan), ISING, "NaN"),
-    (np.ones((1, 7)), ISING, "square"),
+    (np.ones((1, 7)), ISING, "shape is unknown"),
+    (np.ones((1, 1, 4)), ISING, "at least 2"),
+    (np.ones((1, 4, 1)), ISING, "at least 2"),
     (np.ones((1, 2, 2)) * 0.5, ISING, "integer"),
     (np.ones((0, 2, 2)), ISING, "at least one"),
 ])

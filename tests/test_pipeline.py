@@ -46,10 +46,16 @@ def test_parameters_of_both_models_are_exposed():
     for name in ("rnn__units", "rnn__cell", "ednn__focus", "ednn__context", "n_labels",
                  "label_mix", "refine"):
         assert name in params
+    assert params["ednn__focus"] == 2 and params["rnn__units"] == 64
     pipeline = DCLPipeline().set_params(ednn__focus=1, rnn__units=16)
     assert pipeline.ednn.focus == 1 and pipeline.rnn.units == 16
-    # the defaults shared by every DCLPipeline() are left alone
-    assert DCLPipeline().ednn.focus == 2 and DCLPipeline().rnn.units == 64
+    # no default instance is shared: other pipelines keep theirs
+    other = DCLPipeline()
+    assert other.rnn is None and other.get_params()["ednn__focus"] == 2
+    assert DCLPipeline().set_params(rnn__units=8).rnn is not DCLPipeline().set_params(
+        rnn__units=8).rnn
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        DCLPipeline().set_params(teacher__units=3)
 
 
 def test_fit_builds_every_part(ising4, fitted):

@@ -10,7 +10,10 @@ from skdcl.simulator import THERMODYNAMICS_COLUMNS
 
 def test_transform_keeps_rows_and_layout():
     X = np.ones((5, 16), dtype=np.int8)
-    out = MetropolisSimulator(temperature=5.0, n_sweeps=3, random_state=0).fit_transform(X)
+    simulator = MetropolisSimulator(temperature=5.0, n_sweeps=3, random_state=0)
+    with pytest.raises(ValueError, match="shape is unknown"):  # 4x4 or 2x8: never guessed
+        simulator.fit_transform(X)
+    out = simulator.fit(X.reshape(5, 4, 4)).transform(X)  # flat rows of the fitted shape
     assert out.shape == X.shape and out.dtype == np.int8
     assert set(np.unique(out)) <= {-1, 1}
     assert not np.array_equal(out, X)  # at T = 5 spins flip

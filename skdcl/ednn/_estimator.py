@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, fit_context
+from .._fitting import transactional
 from .._keras import KerasEnergyModel, keras, predict_in_batches, seed_keras, validation_split
 from ..lattice import check_lattice_size, check_observation_temperature, check_snapshots
 from ._kernel import ACTIVATIONS, MAX_TABLE_STATES, network_kernel, table_kernel
@@ -151,6 +152,7 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
     # ------------------------------------------------------------------------------- fitting
 
     @fit_context(prefer_skip_nested_validation=True)
+    @transactional
     def fit(self, X, y):
         """Fit the tile network to the energies of configurations.
 
@@ -181,6 +183,8 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
         n_sites = self.n_features_in_
         self.energy_per_site_ = float(y.mean() / n_sites)
         self.energy_scale_ = float(y.std()) or 1.0
+        self._check_finite([self.energy_per_site_, self.energy_scale_],
+                           "energy scales: y (energies) overflow float64; rescale them")
         target = ((y - y.mean()) / self.energy_scale_).astype(np.float32)
         rng = check_random_state(self.random_state)
         self._seed_keras(rng)
@@ -192,6 +196,8 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
         trainer = keras.Model(inputs, self.model_(self._augmentation(rng)(inputs)))
         self.history_ = self._train(trainer, "mse", X[train_idx].astype(np.float32),
                                     target[train_idx], valid)
+        self._check_finite(self.history_["loss"],
+                           "training losses (training diverged); lower learning_rate")
         self.n_epochs_ = len(self.history_["loss"])
         return self
 
@@ -273,6 +279,7 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
 
     # ------------------------------------------------------------------------- refinement
 
+    @transactional
     def refine_pseudo_likelihood(self, X, T_obs, *, parameters="scale", epochs=10,
                                  batch_size=256, learning_rate=5e-5, validation_fraction=0.1,
                                  max_samples=None, random_state=None):

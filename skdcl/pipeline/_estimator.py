@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._compat import HasMethods, Interval, StrOptions, fit_context
 from .._energy_model import LearnedEnergyMixin
+from .._fitting import transactional
 from ..ednn import EDNNEnergyModel
 from ..interactions import LocalInteractionModel, window_fits
 from ..lattice import check_lattice_size, check_observation_temperature, check_snapshots
@@ -20,10 +21,8 @@ from ._labels import fit_sequence_stage
 
 __all__ = ["DCLPipeline"]
 
-# The default sub-models: instances in the signature, so that DCLPipeline().get_params(deep=True)
-# exposes rnn__* and ednn__* for grid searches; set_params clones them before changing them.
-_DEFAULT_RNN = RNNEnergyModel()
-_DEFAULT_EDNN = EDNNEnergyModel()
+#: The class of each sub-model, built with its defaults where the parameter is None.
+_SUB_MODELS = {"rnn": RNNEnergyModel, "ednn": EDNNEnergyModel}
 
 
 def _site_parameters(sites):
@@ -72,10 +71,13 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
 
     Parameters
     ----------
-    rnn : RNNEnergyModel, default=RNNEnergyModel()
-        Sequence model (cloned in ``fit``).
-    ednn : EDNNEnergyModel, default=EDNNEnergyModel()
-        Extensive model (cloned in ``fit``).
+    rnn : RNNEnergyModel, default=None
+        Sequence model (cloned in ``fit``); None: ``RNNEnergyModel()``. Its parameters are
+        exposed as ``rnn__*`` either way (``get_params(deep=True)``, ``set_params``, grid
+        searches); setting one on a None sub-model first builds its own default instance.
+    ednn : EDNNEnergyModel, default=None
+        Extensive model (cloned in ``fit``); None: ``EDNNEnergyModel()``, exposed as
+        ``ednn__*`` in the same way.
     n_labels : int, default=30000
         Size of the label set.
     label_mix : tuple of three floats, default=(0.3, 0.5, 0.2)
@@ -146,8 +148,8 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "rnn": [RNNEnergyModel],
-        "ednn": [EDNNEnergyModel],
+        "rnn": [RNNEnergyModel, None],
+        "ednn": [EDNNEnergyModel, None],
         "n_labels": [Interval(Integral, 10, None, closed="left")],
         "label_mix": [tuple, list],
         "label_temperatures": [tuple, list],
@@ -159,7 +161,7 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, rnn=_DEFAULT_RNN, ednn=_DEFAULT_EDNN, n_labels=30000,
+    def __init__(self, rnn=None, ednn=None, n_labels=30000,
                  label_mix=(0.3, 0.5, 0.2),
                  label_temperatures=(0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.5), refine="auto",
                  refine_epochs=10, refine_learning_rate=5e-5, memory=None, random_state=None,
@@ -176,11 +178,37 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _sub_model(self, name):
+        """The sub-model ``name``, or a new default one where the parameter is None."""
+        model = getattr(self, name)
+        return _SUB_MODELS[name]() if model is None else model
+
+    def get_params(self, deep=True):
+        """Parameters, with those of the sub-models as ``rnn__*`` and ``ednn__*`` when deep.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the sub-models' parameters (those of their defaults when None).
+
+        Returns
+        -------
+        params : dict
+        """
+        params = super().get_params(deep=False)
+        if deep:
+            for name in _SUB_MODELS:
+                model = self._sub_model(name)
+                if hasattr(model, "get_params") and not isinstance(model, type):
+                    for key, value in model.get_params(deep=True).items():
+                        params[f"{name}__{key}"] = value
+        return params
+
     def set_params(self, **params):
         """Set parameters, including those of the sub-models (``rnn__units``, ``ednn__focus``).
 
-        The default sub-models are shared by every pipeline built with them, so they are cloned
-        before any of their parameters changes.
+        A sub-model left to None is first replaced by a default instance of its own, so no
+        two pipelines ever share one.
 
         Parameters
         ----------
@@ -191,13 +219,22 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         -------
         self : DCLPipeline
         """
-        for name, default in (("rnn", _DEFAULT_RNN), ("ednn", _DEFAULT_EDNN)):
-            nested = any(key.startswith(name + "__") for key in params)
-            if nested and name not in params and getattr(self, name) is default:
-                setattr(self, name, clone(default))
-        return super().set_params(**params)
+        own = {key: value for key, value in params.items() if "__" not in key}
+        super().set_params(**own)
+        for name in _SUB_MODELS:
+            nested = {key.split("__", 1)[1]: value for key, value in params.items()
+                      if key.startswith(name + "__")}
+            if nested:
+                setattr(self, name, self._sub_model(name).set_params(**nested))
+        unknown = {key.split("__", 1)[0] for key in params if "__" in key} - set(_SUB_MODELS)
+        if unknown:
+            raise ValueError(f"Invalid parameter {sorted(unknown)[0]!r} for estimator {self}. "
+                             "Valid parameters are: "
+                             f"{sorted(self.get_params(deep=False))!r}.")
+        return self
 
     @fit_context(prefer_skip_nested_validation=False)
+    @transactional
     def fit(self, X, y):
         """Learn the energy function from snapshots observed at temperature ``y``.
 
@@ -228,7 +265,8 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         if self.refine_ == "interactions":
             self._relabel_by_interactions(X, rng)
         start = time.perf_counter()
-        ednn = self._following_symmetry(_seeded(self.ednn, self._seed(rng)), self.symmetry_)
+        ednn = self._following_symmetry(_seeded(self._sub_model("ednn"), self._seed(rng)),
+                                        self.symmetry_)
         self._log(f"training the EDNN (shared={ednn.shared}, augment={ednn.augment}) on "
                   f"{len(self.labels_['X'])} labelled configurations")
         self.ednn_ = ednn.fit(self.labels_["X"], self.labels_["energy"])
@@ -290,8 +328,9 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
 
     def _check_X(self, X, name="X"):
         """Snapshots of the fitted site variables, or (before fit) of those their values say."""
-        sites = self.sites_ if hasattr(self, "ednn_") else self._infer_sites(X)
-        return check_snapshots(X, sites, name=name)
+        if hasattr(self, "ednn_"):
+            return check_snapshots(X, self.sites_, name=name, flat_shape=self.lattice_shape_)
+        return check_snapshots(X, self._infer_sites(X), name=name)
 
     def _check_mix(self):
         mix = np.asarray(self.label_mix, dtype=float)
@@ -305,13 +344,17 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
             raise ValueError(
                 f"label_temperatures must be positive multiples of T_obs, got "
                 f"{self.label_temperatures!r}.")
+        if mix[1] > 0 and temperatures.size == 0:
+            raise ValueError(
+                "label_temperatures is empty, but label_mix asks for tempered samples "
+                f"(fraction {mix[1] / mix.sum():g}); give temperatures or set that fraction to 0.")
         return mix / mix.sum()
 
     def _sequence_stage(self, X, mix, rng):
         """Fit the sequence model and label a set of configurations (cached with ``memory``)."""
         seed = self._seed(rng)
         stage = check_memory(self.memory).cache(fit_sequence_stage, ignore=["log"])
-        args = (_seeded(self.rnn, seed), X, self.T_obs_, self.n_labels, mix,
+        args = (_seeded(self._sub_model("rnn"), seed), X, self.T_obs_, self.n_labels, mix,
                 np.asarray(self.label_temperatures, float) * self.T_obs_, seed)
         if self.memory is not None and stage.check_call_in_cache(*args):
             self._log("sequence model and labels taken from the cache")

@@ -10,6 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, fit_context
+from .._fitting import transactional
 from .._keras import KerasEnergyModel, keras, mean_output_loss, predict_in_batches, validation_split
 from ..lattice import (
     check_observation_temperature,
@@ -205,6 +206,7 @@ default="auto"
     # ------------------------------------------------------------------------------- fitting
 
     @fit_context(prefer_skip_nested_validation=True)
+    @transactional
     def fit(self, X, y=None):
         """Fit the sequence model to snapshots observed at temperature ``y``.
 
@@ -247,9 +249,13 @@ default="auto"
             _as_float(X[valid_index]), np.zeros(len(valid_index), dtype=np.float32))
         self.history_ = self._train(trainer, mean_output_loss, _as_float(train_set),
                                     np.zeros(len(train_set), dtype=np.float32), valid)
+        self._check_finite(self.history_["loss"],
+                           "training losses (training diverged); lower learning_rate")
         self.n_epochs_ = len(self.history_["loss"])
         self.offset_ = 0.0
         self.offset_ = float(np.mean(self.predict(X[::-(-len(X) // _OFFSET_SAMPLES)])))
+        self._check_finite(self.offset_, f"energies -T_obs log P: T_obs = {self.T_obs_:g} is "
+                           "too large for float64")
         return self
 
     def _fit_symmetry(self, X, rng):
