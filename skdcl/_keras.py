@@ -5,21 +5,23 @@ so ``import skdcl`` stays quick.
 """
 
 import io
+import logging
 import os
 import tempfile
 import time
 from numbers import Integral, Real
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.base import BaseEstimator  # noqa: E402
-from sklearn.utils import check_random_state  # noqa: E402
+from ._backend import import_keras
+from ._compat import Interval, StrOptions
+from ._energy_model import LearnedEnergyMixin
+from .sites import MAX_STATES
 
-from ._compat import Interval, StrOptions  # noqa: E402
-from ._energy_model import LearnedEnergyMixin  # noqa: E402
+keras = import_keras()
+logger = logging.getLogger(__name__)
 
 __all__ = ["keras", "seed_keras", "EpochProgress", "train", "mean_output_loss", "model_to_bytes",
            "model_from_bytes", "KerasStateMixin", "KerasEnergyModel", "validation_split",
@@ -231,7 +233,7 @@ class KerasEnergyModel(LearnedEnergyMixin, KerasStateMixin, BaseEstimator):
 
     _shared_constraints = {
         "kind": [StrOptions({"auto", "ising", "potts"})],
-        "q": [None, Interval(Integral, 2, None, closed="left")],
+        "q": [None, Interval(Integral, 2, MAX_STATES, closed="both")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],

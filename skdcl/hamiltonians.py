@@ -19,6 +19,7 @@ counted once each, so an L x L lattice has ``2 L^2`` bonds.
 """
 
 import functools
+import numbers
 
 import numba
 import numpy as np
@@ -87,17 +88,24 @@ class LatticeModel(BaseEstimator):
 
 
 def _coupling_pair(J, name="J"):
-    values = (J, J) if np.ndim(J) == 0 else tuple(J)
+    values = tuple(J) if isinstance(J, (tuple, list, np.ndarray)) else (J, J)
     if len(values) != 2:
         raise ValueError(f"{name} must be a number or a pair (Jx, Jy), got {J!r}.")
     return tuple(_coupling(v, name) for v in values)
 
 
 def _coupling(value, name):
+    """A coupling as a finite float; anything else (strings, complex, bools) is refused."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    real = (isinstance(value, numbers.Real)
+            and not isinstance(value, (bool, np.bool_, np.timedelta64, np.datetime64)))
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite float, got {value!r}.") from None
+        number = float(value) if real else None
+    except OverflowError:
+        number = float("inf")
+    if number is None:
+        raise ValueError(f"{name} must be a finite real number, got {value!r}.")
     if not np.isfinite(number):
         raise ValueError(f"{name} must be finite, got {value!r}.")
     return number

@@ -33,7 +33,7 @@ from ._energy_model import LearnedEnergyMixin
 from ._fitting import transactional
 from .lattice import check_lattice_size, check_observation_temperature, check_snapshots
 from .montecarlo import LocalKernel
-from .sites import site_state
+from .sites import MAX_STATES, site_state
 from .symmetry import INTERNAL_GENERATORS, POINT_GENERATORS, point_permutation, value_map
 
 __all__ = ["LocalInteractionModel", "MAX_WINDOW_STATES", "window_fits"]
@@ -110,7 +110,7 @@ class LocalInteractionModel(LearnedEnergyMixin, BaseEstimator):
         "symmetry": [tuple, list],
         "penalties": [tuple, list],
         "kind": [StrOptions({"auto", "ising", "potts"})],
-        "q": [None, Interval(Integral, 2, None, closed="left")],
+        "q": [None, Interval(Integral, 2, MAX_STATES, closed="both")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],

@@ -9,9 +9,13 @@ Snapshots are stored as ``int8`` arrays of shape ``(n_samples, Ly, Lx)`` on a pe
 import numbers
 
 import numpy as np
-from sklearn.utils import check_array
+import scipy.sparse as sp
+
+#: Most sites of one lattice (a configuration of int8 values is then 1 GiB).
+MAX_SITES = 2**30
 
 __all__ = [
+    "MAX_SITES",
     "check_snapshots",
     "check_temperature",
     "check_observation_temperature",
@@ -49,6 +53,9 @@ def check_lattice_size(L, name="L"):
         raise ValueError(f"{name} must be an int or a pair of ints (Ly, Lx), got {L!r}.")
     if min(sides) < 2:
         raise ValueError(f"{name} must be at least 2 along each side, got {L!r}.")
+    if int(sides[0]) * int(sides[1]) > MAX_SITES:
+        raise ValueError(f"{name} gives {int(sides[0]) * int(sides[1])} sites, more than the "
+                         f"{MAX_SITES} a lattice may have, got {L!r}.")
     return int(sides[0]), int(sides[1])
 
 
@@ -71,9 +78,12 @@ def check_temperature(T, name="T"):
     >>> check_temperature(2)
     2.0
     """
-    if isinstance(T, bool) or not isinstance(T, numbers.Real):
+    if not _is_real(T):
         raise ValueError(f"{name} must be a positive real number, got {T!r}.")
-    T = float(T)
+    try:
+        T = float(T)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite and > 0, got {T!r}.") from None
     if not np.isfinite(T) or T <= 0:
         raise ValueError(f"{name} must be finite and > 0, got {T!r}.")
     return T
@@ -106,15 +116,23 @@ def check_observation_temperature(y, n_samples, name="T_obs"):
     if y is None:
         raise ValueError(f"{name} is required: this estimator requires y to be passed, but the "
                          "target y is None; pass the observation temperature as y.")
-    if np.ndim(y) == 0:
-        return check_temperature(y.item() if isinstance(y, np.generic) else y, name)
-    values = np.asarray(y)
+    if not hasattr(y, "__len__") and not hasattr(y, "__array__"):
+        return check_temperature(y, name)
+    try:
+        values = np.asarray(y)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be a scalar or a 1-d array of temperatures, got a "
+                         "ragged sequence.") from None
+    if values.ndim == 0:
+        if values.dtype.kind not in "iuf":
+            raise ValueError(f"{name} must be a positive real number, got {y!r}.")
+        return check_temperature(values.item(), name)
     if values.ndim != 1 or values.shape[0] != n_samples:
         raise ValueError(
             f"{name} must be a scalar or an array of shape ({n_samples},), got shape "
             f"{values.shape}."
         )
-    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.bool_):
+    if values.dtype.kind not in "iuf":
         raise ValueError(f"{name} must hold real numbers, got dtype {values.dtype}.")
     values = values.astype(float)
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
@@ -160,25 +178,17 @@ def check_snapshots(X, sites, shape=None, name="X", allow_empty=False, flat_shap
     >>> check_snapshots([[1, -1, -1, 1, 1, 1]], SiteVariables.ising(), shape=(2, 3)).shape
     (1, 2, 3)
     """
-    if isinstance(X, (list, tuple)) and len({np.shape(x) for x in X}) > 1:
-        shapes = sorted({np.shape(x) for x in X})[:3]
-        raise ValueError(
-            f"{name} holds configurations of different lattice shapes ({shapes}, ...); pass "
-            "one lattice size per call.")
-    if np.ndim(X) not in (2, 3) and not hasattr(X, "tocsr"):
+    array = _numeric_array(X, name)
+    if array.ndim not in (2, 3):
         raise ValueError(
             f"{name} must have shape (n_samples, Ly, Lx) or (n_samples, Ly*Lx), "
-            f"got an array of rank {np.ndim(X)}."
+            f"got an array of rank {array.ndim}."
         )
-    if not allow_empty and len(X) == 0:
+    if not allow_empty and len(array) == 0:
         raise ValueError(f"{name} must hold at least one snapshot, got 0.")
-    # scikit-learn's own checks first: sparse, complex, object, NaN and empty inputs get its
-    # standard messages
-    array = check_array(X, accept_sparse=False, dtype=None, allow_nd=True,
-                        ensure_min_samples=0 if allow_empty else 1, ensure_min_features=1,
-                        input_name=name)
-    if not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
-        raise ValueError(f"{name} must be a numeric array of spins, got dtype {array.dtype}.")
+    if array.shape[1] == 0:
+        raise ValueError(f"{name} holds configurations without sites: found array with 0 "
+                         f"feature(s) (shape={array.shape}) while a minimum of 1 is required.")
     if array.ndim == 2:
         array = array.reshape((array.shape[0],)
                               + _flat_shape(array.shape[1], shape or flat_shape, name))
@@ -199,6 +209,43 @@ def check_snapshots(X, sites, shape=None, name="X", allow_empty=False, flat_shap
     _check_integers(array, name)
     sites.check_values(array, name)
     return np.ascontiguousarray(array, dtype=np.int8)
+
+
+def _numeric_array(X, name):
+    """``X`` as a NumPy array of real numbers, or a ``ValueError`` in skdcl's words."""
+    if sp.issparse(X):
+        raise ValueError(f"{name} must be a dense array of site values, got a sparse "
+                         f"{type(X).__name__}.")
+    if isinstance(X, (list, tuple)):
+        try:
+            shapes = {np.shape(x) for x in X}
+        except ValueError:
+            shapes = {None, ()}
+        if len(shapes) > 1:
+            raise ValueError(f"{name} holds configurations of different lattice shapes; pass "
+                             "one lattice size per call.")
+    try:
+        array = np.asarray(X)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be an array of equal-sized configurations, got a ragged "
+                         "sequence.") from None
+    if array.dtype == object:
+        if not all(_is_real(value) or isinstance(value, (bool, np.bool_))
+                   for value in array.flat):
+            raise ValueError(f"{name} must hold real site values, found other objects.")
+        array = array.astype(np.float64)
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} must hold real site values.")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a numeric array of site values, got dtype "
+                         f"{array.dtype}.")
+    return array
+
+
+def _is_real(value):
+    """A real number: not a bool, not a time (NumPy registers both as numbers)."""
+    return (isinstance(value, numbers.Real)
+            and not isinstance(value, (bool, np.bool_, np.timedelta64, np.datetime64)))
 
 
 def _flat_shape(n_sites, shape, name):

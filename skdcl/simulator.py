@@ -1,6 +1,6 @@
 """MetropolisSimulator: Monte Carlo with any energy model, as a scikit-learn transformer."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numba
 import numpy as np
@@ -73,7 +73,9 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "energy_model": "no_validation",
-        "temperature": [Interval(Real, 0, None, closed="neither")],
+        # checked by check_temperature, which also refuses times and other non-reals that
+        # scikit-learn's Interval(Real) lets through
+        "temperature": "no_validation",
         "n_sweeps": [Interval(Integral, 0, None, closed="left")],
         "n_jobs": [None, Integral],
         "random_state": ["random_state"],
@@ -110,6 +112,7 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        check_temperature(self.temperature, "temperature")
         self.lattice_shape_ = self._check_configurations(X).shape[1:]
         self._start_stream()
         return self
@@ -136,8 +139,9 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         -------
         X_new : ndarray of int8, same shape as ``X``
         """
-        flat = np.ndim(X) == 2
+        self._validate_params()
         configs = self._check_configurations(X).copy()
+        flat = np.ndim(X) == 2
         check_temperature(self.temperature, "temperature")
         model = self._model()
         state = ChainState(configs, model.energy(configs),

@@ -85,7 +85,7 @@ class SiteVariables:
         return cls("potts", q)
 
     @classmethod
-    def infer(cls, X, kind="auto", q=None):
+    def infer(cls, X, kind="auto", q=None, name="X"):
         """The site variables of snapshots, from their values and the user's hints.
 
         Parameters
@@ -97,6 +97,8 @@ class SiteVariables:
             ``"ising"`` with values in {0, 1}: spins stored as 0/1.
         q : int, optional
             Number of Potts states; None: the largest label plus one (at least 2).
+        name : str, default="X"
+            Name of the snapshots, for messages.
 
         Returns
         -------
@@ -118,9 +120,14 @@ class SiteVariables:
         if kind == "ising" or (kind == "auto" and negative):
             return cls("ising", 2, values="spins" if negative or finite.size == 0 else "labels")
         if q is not None:
-            return cls("potts", q)
-        largest = int(min(finite.max(), MAX_STATES)) if finite.size else 1
-        return cls("potts", max(2, largest + 1))
+            if not _is_int(q) or not 2 <= q <= MAX_STATES:
+                raise ValueError(f"q must be an int from 2 to {MAX_STATES}, got {q!r}.")
+            return cls("potts", int(q))
+        largest = finite.max() if finite.size else 1
+        if largest >= MAX_STATES:
+            raise ValueError(f"{name} holds labels up to {largest:g}; Potts labels must be below "
+                             f"{MAX_STATES} (site values are stored as int8).")
+        return cls("potts", max(2, int(largest) + 1))
 
     @property
     def values(self):

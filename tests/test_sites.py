@@ -58,8 +58,10 @@ def test_bad_site_variables_are_refused(args, match):
 
 
 def test_labels_beyond_int8_are_refused_not_wrapped():
-    with pytest.raises(ValueError, match="from 2 to"):
+    with pytest.raises(ValueError, match="X holds labels up to 300; Potts labels must be below"):
         SiteVariables.infer(np.full((1, 2, 2), 300))
+    with pytest.raises(ValueError, match="q must be an int from 2 to 127"):
+        SiteVariables.infer(np.zeros((1, 2, 2)), q=128)
 
 
 @pytest.mark.parametrize("sites", ENCODINGS[:4], ids=repr)

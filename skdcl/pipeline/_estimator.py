@@ -136,6 +136,8 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         Observation temperature.
     lattice_shape_ : tuple of int
         Shape of the observed lattices.
+    n_snapshots_ : int
+        Number of snapshots the pipeline was fitted on.
     labels_ : dict
         ``{"X": configurations, "energy": their labels, "source": origin of each}``, and
         ``"sequence_energy"`` (the sequence model's energies) when the interactions labelled
@@ -253,6 +255,7 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         X = self._check_X(X)
         self.T_obs_ = check_observation_temperature(y, len(X), name="T_obs")
         self.lattice_shape_ = X.shape[1:]
+        self.n_snapshots_ = len(X)
         rng = check_random_state(self.random_state)
         self.timings_ = {}
         start = time.perf_counter()
