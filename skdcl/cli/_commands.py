@@ -126,7 +126,6 @@ def pipeline_parameters(parser, args):
 def run_fit(parser, args):
     """Fit a ``DCLPipeline`` to a snapshot file and save it with joblib.
 
-
     Parameters
     ----------
     parser : argparse.ArgumentParser
