@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from ._backend import import_keras
 from ._compat import Interval, StrOptions
 from ._energy_model import LearnedEnergyMixin
+from ._logging import progress
 from .sites import MAX_STATES
 
 keras = import_keras()
@@ -52,7 +53,7 @@ def seed_keras(random_state):
 
 
 class EpochProgress(keras.callbacks.Callback):
-    """Prints one line per epoch (loss, validation loss, elapsed time) when ``verbose`` is set.
+    """Logs one line per epoch (losses, elapsed time, time left) when ``verbose`` is set.
 
     Parameters
     ----------
@@ -76,8 +77,9 @@ class EpochProgress(keras.callbacks.Callback):
         parts = [f"{key}={value:.5g}" for key, value in sorted(logs.items())
                  if np.isscalar(value) and key != "learning_rate"]
         elapsed = time.perf_counter() - self._start
-        print(f"[{self.name}] epoch {epoch + 1}/{self.n_epochs} {' '.join(parts)} "
-              f"({elapsed:.1f} s)", flush=True)
+        left = elapsed / (epoch + 1) * (self.n_epochs - epoch - 1)
+        progress("training", f"[{self.name}] epoch {epoch + 1}/{self.n_epochs} "
+                 f"{' '.join(parts)} ({elapsed:.1f} s, about {left:.0f} s left)", True)
 
 
 def mean_output_loss(y_true, y_pred):

@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 
 from ._compat import Interval, fit_context
 from ._fitting import transactional
+from ._logging import progress
 from .hamiltonians import IsingModel
 from .lattice import check_lattice_size, check_snapshots, check_temperature
 from .montecarlo import ChainState, run_model, sample_model, seed_streams
@@ -232,7 +233,7 @@ def _measure(model, shape, T, n_chains, n_sweeps, n_equilibration, thin, init, s
     finally:
         numba.set_num_threads(previous)
     row = {"T": T, **thermodynamic_observables(run, T, shape[0] * shape[1])}
-    if verbose:
-        print(f"[MetropolisSimulator] T={T:.4g} L={shape}: e={row['energy']:.5f}"
-              f"+-{row['energy_err']:.5f} c={row['specific_heat']:.4f}", flush=True)
+    progress("simulator", f"[MetropolisSimulator] T={T:.4g} L={shape}: "
+             f"e={row['energy']:.5f}+-{row['energy_err']:.5f} c={row['specific_heat']:.4f}",
+             verbose)
     return row

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 from .._compat import HasMethods, Interval, StrOptions, fit_context
 from .._energy_model import LearnedEnergyMixin
 from .._fitting import transactional
+from .._logging import progress
 from ..ednn import EDNNEnergyModel
 from ..interactions import LocalInteractionModel, window_fits
 from ..lattice import check_lattice_size, check_observation_temperature, check_snapshots
@@ -113,7 +114,10 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         Seed of the label set and the refinement, and of the sub-models that have no
         ``random_state`` of their own.
     verbose : int, default=0
-        Print the progress of each stage when > 0.
+        Report the progress of each stage when > 0; the sub-models whose own ``verbose`` is 0
+        report with the pipeline's, one line per training epoch with its loss and the time
+        left. Messages go to the ``skdcl`` logger at INFO level and are printed to standard
+        output unless that logger has a handler of its own.
 
     Attributes
     ----------
@@ -268,8 +272,8 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         if self.refine_ == "interactions":
             self._relabel_by_interactions(X, rng)
         start = time.perf_counter()
-        ednn = self._following_symmetry(_seeded(self._sub_model("ednn"), self._seed(rng)),
-                                        self.symmetry_)
+        ednn = self._following_symmetry(
+            self._speaking(_seeded(self._sub_model("ednn"), self._seed(rng))), self.symmetry_)
         self._log(f"training the EDNN (shared={ednn.shared}, augment={ednn.augment}) on "
                   f"{len(self.labels_['X'])} labelled configurations")
         self.ednn_ = ednn.fit(self.labels_["X"], self.labels_["energy"])
@@ -357,7 +361,8 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         """Fit the sequence model and label a set of configurations (cached with ``memory``)."""
         seed = self._seed(rng)
         stage = check_memory(self.memory).cache(fit_sequence_stage, ignore=["log"])
-        args = (_seeded(self._sub_model("rnn"), seed), X, self.T_obs_, self.n_labels, mix,
+        args = (self._speaking(_seeded(self._sub_model("rnn"), seed)), X, self.T_obs_,
+                self.n_labels, mix,
                 np.asarray(self.label_temperatures, float) * self.T_obs_, seed)
         if self.memory is not None and stage.check_call_in_cache(*args):
             self._log("sequence model and labels taken from the cache")
@@ -435,6 +440,11 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         simulator = MetropolisSimulator(model, n_jobs=n_jobs, verbose=self.verbose)
         return simulator.thermodynamics(temperatures, L, **kwargs)
 
+    def _speaking(self, model):
+        """The sub-model, given the pipeline's verbosity unless it has its own."""
+        if self.verbose and not model.verbose:
+            model.set_params(verbose=self.verbose)
+        return model
+
     def _log(self, message):
-        if self.verbose:
-            print(f"[DCLPipeline] {message}", flush=True)
+        progress("pipeline", f"[DCLPipeline] {message}", self.verbose)

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat import Interval, StrOptions, fit_context
 from .._fitting import transactional
 from .._keras import KerasEnergyModel, keras, mean_output_loss, predict_in_batches, validation_split
+from .._logging import progress
 from ..lattice import (
     check_observation_temperature,
     check_snapshots,
@@ -237,8 +238,7 @@ default="auto"
         self.symmetry_ = self._fit_symmetry(X, rng)
         self.shared_ = (self.symmetry_.translation_period == 1 if self.shared == "auto"
                         else bool(self.shared))
-        if self.verbose:
-            print(f"[{type(self).__name__}] {self.symmetry_.describe()}", flush=True)
+        progress("rnn", f"[{type(self).__name__}] {self.symmetry_.describe()}", self.verbose)
         self._seed_keras(rng)
         self.model_ = build_model(self._architecture())
         trainer = self._trainer(int(rng.randint(0, 2**31 - 1)))
