@@ -259,7 +259,7 @@ class KerasEnergyModel(LearnedEnergyMixin, KerasStateMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _train(self, trainer, loss, x, y, valid, rng_or_none=None, **overrides):
+    def _train(self, trainer, loss, x, y, valid, **overrides):
         """:func:`train` with the estimator's schedule (``overrides`` replace its values)."""
         settings = dict(epochs=self.epochs, batch_size=self.batch_size,
                         learning_rate=self.learning_rate, early_stopping=self.early_stopping,
