@@ -12,7 +12,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[cpu,test]"
+	$(BIN)/python .ci/requirements.py test > $(VENV)/requirements-cpu.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements-cpu.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -37,7 +39,8 @@ bench: $(STAMP)
 	for command in $(BENCHMARKS); do $(BIN)/python benchmarks/$$command || exit 1; done
 
 docs: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[cpu,docs]"
+	$(BIN)/python .ci/requirements.py docs > $(VENV)/requirements-docs.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements-docs.txt
 	$(BIN)/python -m sphinx -b html docs docs/_build/html
 
 clean:

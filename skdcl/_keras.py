@@ -88,7 +88,7 @@ def mean_output_loss(y_true, y_pred):
 
 
 def train(model, loss, x, y, *, valid=None, epochs, batch_size, learning_rate,
-          early_stopping=True, patience=3, verbose=0, name="model"):
+          early_stopping=True, patience=3, verbose=0, name="model", callbacks=None):
     """Fit a Keras model with Adam and a cosine-decayed learning rate.
 
     Parameters
@@ -111,18 +111,23 @@ def train(model, loss, x, y, *, valid=None, epochs, batch_size, learning_rate,
         Print one line per epoch when > 0.
     name : str, default="model"
         Prefix of the progress lines.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Further callbacks of ``model.fit`` (a TensorBoard log, for instance), called after the
+        project's own.
 
     Returns
     -------
     history : dict of list of float
         ``loss`` per epoch, and ``val_loss`` with ``valid``.
     """
+    user_callbacks = list(callbacks or ())
     callbacks = []
     if early_stopping and valid is not None:
         callbacks.append(keras.callbacks.EarlyStopping(patience=patience,
                                                        restore_best_weights=True))
     if verbose:
         callbacks.append(EpochProgress(name, epochs))
+    callbacks += user_callbacks
     steps = max(1, epochs * -(-len(x) // batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
@@ -244,10 +249,11 @@ class KerasEnergyModel(LearnedEnergyMixin, KerasStateMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [None, list],
     }
 
     def __init__(self, *, kind, q, epochs, batch_size, learning_rate, validation_fraction,
-                 early_stopping, n_iter_no_change, random_state, verbose):
+                 early_stopping, n_iter_no_change, random_state, verbose, callbacks):
         self.kind = kind
         self.q = q
         self.epochs = epochs
@@ -258,13 +264,24 @@ class KerasEnergyModel(LearnedEnergyMixin, KerasStateMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _user_callbacks(self):
+        """``callbacks``, checked: each must be a Keras callback."""
+        callbacks = list(self.callbacks or ())
+        for position, callback in enumerate(callbacks):
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise ValueError(
+                    f"callbacks must be a list of keras.callbacks.Callback instances; item "
+                    f"{position} is {type(callback).__name__}.")
+        return callbacks
 
     def _train(self, trainer, loss, x, y, valid, **overrides):
         """:func:`train` with the estimator's schedule (``overrides`` replace its values)."""
         settings = dict(epochs=self.epochs, batch_size=self.batch_size,
                         learning_rate=self.learning_rate, early_stopping=self.early_stopping,
                         patience=self.n_iter_no_change, verbose=self.verbose,
-                        name=type(self).__name__)
+                        name=type(self).__name__, callbacks=self._user_callbacks())
         settings.update(overrides)
         return train(trainer, loss, x, y, valid=valid, **settings)
 

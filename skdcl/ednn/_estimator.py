@@ -76,6 +76,10 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
         reproducible fits.
     verbose : int, default=0
         Print one line per epoch when > 0.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Passed to every Keras ``fit`` of the estimator (for instance
+        ``[keras.callbacks.CSVLogger(path)]``, or ``[keras.callbacks.TensorBoard(log_dir)]``
+        to follow training in TensorBoard, which is installed separately).
 
     Attributes
     ----------
@@ -137,7 +141,7 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
     def __init__(self, focus=2, context=1, hidden_layer_sizes=(32, 64), activation="relu",
                  shared="auto", augment="auto", kind="auto", q=None, epochs=100, batch_size=64,
                  learning_rate=5e-3, validation_fraction=0.1, early_stopping=False,
-                 n_iter_no_change=10, random_state=None, verbose=0):
+                 n_iter_no_change=10, random_state=None, verbose=0, callbacks=None):
         self.focus = focus
         self.context = context
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -147,7 +151,7 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
         super().__init__(kind=kind, q=q, epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, validation_fraction=validation_fraction,
                          early_stopping=early_stopping, n_iter_no_change=n_iter_no_change,
-                         random_state=random_state, verbose=verbose)
+                         random_state=random_state, verbose=verbose, callbacks=callbacks)
 
     # ------------------------------------------------------------------------------- fitting
 
@@ -343,7 +347,7 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
                 self._augmentation(rng), output_only=parameters == "output", epochs=epochs,
                 batch_size=batch_size, learning_rate=learning_rate,
                 validation_fraction=validation_fraction, rng=rng, verbose=self.verbose,
-                name=type(self).__name__)
+                name=type(self).__name__, callbacks=self._user_callbacks())
         self._clear_cache()
         self.energy_per_site_ -= float(self.predict(X).mean()) / (X.shape[1] * X.shape[2])
         return self

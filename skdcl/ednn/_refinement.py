@@ -101,7 +101,8 @@ def best_scale_factor(kernel, X, T_obs, sites):
 
 
 def fine_tune(core, X, T_obs, energy_scale, shift, *, output_only, epochs, batch_size,
-              learning_rate, validation_fraction, rng, verbose=0, name="EDNNEnergyModel"):
+              learning_rate, validation_fraction, rng, verbose=0, name="EDNNEnergyModel",
+              callbacks=None):
     """Adam on the negative log pseudo-likelihood of snapshots, updating a tile network in place.
 
     Parameters
@@ -126,6 +127,8 @@ def fine_tune(core, X, T_obs, energy_scale, shift, *, output_only, epochs, batch
     verbose : int, default=0
     name : str, default="EDNNEnergyModel"
         Prefix of the progress lines.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Further callbacks of the Keras ``fit``.
 
     Returns
     -------
@@ -145,7 +148,7 @@ def fine_tune(core, X, T_obs, energy_scale, shift, *, output_only, epochs, batch
         return train(trainer, mean_output_loss, X[train_idx].astype(np.float32),
                      zeros[train_idx], valid=valid, epochs=epochs, batch_size=batch_size,
                      learning_rate=learning_rate, patience=max(2, epochs // 4),
-                     verbose=verbose, name=f"{name} refinement")
+                     verbose=verbose, name=f"{name} refinement", callbacks=callbacks)
     finally:
         for weight in frozen:
             weight.trainable = True

@@ -121,6 +121,10 @@ default="auto"
         an int gives reproducible fits (TensorFlow's op determinism is switched on).
     verbose : int, default=0
         Print one line per epoch when > 0.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Passed to every Keras ``fit`` of the estimator (for instance
+        ``[keras.callbacks.CSVLogger(path)]``, or ``[keras.callbacks.TensorBoard(log_dir)]``
+        to follow training in TensorBoard, which is installed separately).
 
     Attributes
     ----------
@@ -188,7 +192,7 @@ default="auto"
                  dropout=0.0, ordering="snake", kind="auto", q=None, symmetrize="auto",
                  symmetry_threshold=4.0, augment=True, epochs=10, batch_size=256,
                  learning_rate=2e-3, validation_fraction=0.1, early_stopping=True,
-                 n_iter_no_change=3, random_state=None, verbose=0):
+                 n_iter_no_change=3, random_state=None, verbose=0, callbacks=None):
         self.cell = cell
         self.units = units
         self.layers = layers
@@ -202,7 +206,7 @@ default="auto"
         super().__init__(kind=kind, q=q, epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, validation_fraction=validation_fraction,
                          early_stopping=early_stopping, n_iter_no_change=n_iter_no_change,
-                         random_state=random_state, verbose=verbose)
+                         random_state=random_state, verbose=verbose, callbacks=callbacks)
 
     # ------------------------------------------------------------------------------- fitting
 
@@ -277,11 +281,13 @@ default="auto"
         held_out = X[order[:n_held_out]]
         train_set = X[order[n_held_out:n_held_out + _DETECTION_TRAIN]]
         # a model assuming no symmetry at all: weights of its own at every position, no images
-        detector = clone(self).set_params(
+        settings = self.get_params(deep=False)
+        settings.update(
             symmetrize="none", augment=False, shared=False, validation_fraction=0.0,
             early_stopping=False, epochs=min(self.epochs, _DETECTION_EPOCHS), verbose=0,
-            random_state=int(rng.randint(0, 2**31 - 1)) if self.random_state is not None
-            else None)
+            callbacks=None, random_state=int(rng.randint(0, 2**31 - 1))
+            if self.random_state is not None else None)
+        detector = clone(type(self)(**settings))
         detector.fit(train_set, self.T_obs_)
         return detect_symmetry(detector._log_prob, held_out, sites, self.symmetry_threshold)
 
