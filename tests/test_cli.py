@@ -251,6 +251,16 @@ def test_info(workflow):
     assert "symmetry generators kept" in lines["symmetry"]
 
 
+def test_info_plots_the_training_curves(workflow):
+    folder, _, fit = workflow
+    assert fit.returncode == 0, fit.stderr
+    result = _skdcl("info", "model.joblib", "--plot", "training.png", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "training.png").read_bytes()[:4] == b"\x89PNG"
+    again = _skdcl("info", "model.joblib", "--plot", "training.png", cwd=folder)
+    assert again.returncode == 2 and "--force" in again.stderr
+
+
 # ------------------------------------------------------------- bad inputs, one per command
 
 

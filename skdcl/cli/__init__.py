@@ -107,7 +107,8 @@ def add_simulate(commands):
                          help="the extensive model (any size) or the sequence model")
     command.add_argument("--n-jobs", type=int, default=None, help="temperatures in parallel")
     command.add_argument("--seed", type=count(0), default=None, help="random seed")
-    command.add_argument("--plot", help="also plot energy and specific heat (e.g. table.png)")
+    command.add_argument("--plot", help="also plot energy, specific heat, order parameter and "
+                         "Binder cumulant (e.g. table.png)")
     command.add_argument("--quiet", action="store_true", help="no line per temperature")
     add_output_options(command, "table file (CSV)")
     return command
@@ -120,6 +121,8 @@ def add_info(commands):
         description="What a model file written by skdcl fit holds: lattice, site variables, "
                     "T_obs, symmetries, label set, networks and timings.")
     command.add_argument("model", metavar="MODEL", help="a file written by skdcl fit")
+    command.add_argument("--plot", help="also plot the training curves (e.g. training.png)")
+    command.add_argument("--force", action="store_true", help="overwrite an existing --plot")
     return command
 
 

@@ -194,8 +194,12 @@ def thermodynamics(parser, model, args):
         parser.error(f"simulation failed: {exc}")
 
 
+#: Panels of ``skdcl simulate --plot``.
+THERMODYNAMICS_PANELS = ("energy", "specific_heat", "abs_magnetization", "binder")
+
+
 def plot(table, path):
-    """Save energy and specific heat against temperature."""
+    """Save energy, specific heat, order parameter and Binder cumulant against temperature."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,7 +207,9 @@ def plot(table, path):
 
     from ..plotting import plot_thermodynamics
 
-    figure = plot_thermodynamics(table, label="Metropolis, learned H")
+    _, axes = plt.subplots(2, 2, figsize=(9, 7))
+    figure = plot_thermodynamics(table, label="Metropolis, learned H", axes=axes.ravel(),
+                                 observables=THERMODYNAMICS_PANELS)
     figure.savefig(path, dpi=120)
     plt.close(figure)
 

@@ -3,7 +3,9 @@
 
 import numpy as np
 
+from ._commands import check_plot_format
 from ._data import load_model
+from ._outputs import check_outputs, produce
 
 
 def parameter_count(estimator):
@@ -85,12 +87,35 @@ def run_info(parser, args):
     Returns
     -------
     status : int
-        0.
+        0 on success, 130 if interrupted (no plot written).
     """
+    outputs = [("--plot", args.plot)] if args.plot else []
+    check_outputs(parser, outputs, args.force)
+    if args.plot:
+        check_plot_format(parser, args.plot)
     model = load_model(parser, args.model)
     for name, description in info_lines(model, args.model):
         print(f"{name + ':':<16}{description}")
-    return 0
+    if not args.plot:
+        return 0
+    status = produce(parser, outputs, lambda staged: plot_training(model, staged[0]))
+    if status == 0:
+        print(f"wrote {args.plot}")
+    return status
+
+
+def plot_training(model, path):
+    """Save the training and validation loss per epoch of every stage of a fitted pipeline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_training_history
+
+    figure = plot_training_history(model)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 # ---------------------------------------------------------------------------------- parser
