@@ -6,17 +6,35 @@ the same run, and print both rates and their ratio. The Ising model runs its vec
 checkerboard sweep (``LocalKernel.sweep``); "ising per-site" runs the same kernel without it,
 through the engine's generic site-by-site sweep (the path of lattices with odd sides).
 
-Run: ``python benchmarks/bench_montecarlo.py [--quick]``
+The ``diagnostics`` section measures the error bars and adaptive runs of
+``MetropolisSimulator.thermodynamics``: the honesty ratio (spread of the energy and order-parameter
+estimates over many seeds, divided by their mean reported error; 1 is honest) of 16x16 Ising at
+T = 2.3 with 2 chains of 200 sweeps, beside the 2-block-per-chain jackknife used before on the same
+runs; then default (adaptive) runs of 128x128 and 256x256 Ising at T = 2.269 against Kaufman's
+exact energy, with their diagnostics and run time (all threads).
+
+Run: ``python benchmarks/bench_montecarlo.py [speed | diagnostics] [--quick] [--seeds N]``
 """
 
 import argparse
 import time
+import warnings
 
 import numba
 import numpy as np
+from sklearn.utils import check_random_state
 
-from skdcl import EdwardsAndersonModel, IsingModel, PottsModel
-from skdcl.montecarlo import ChainState, run_chains, seed_streams
+from skdcl import EdwardsAndersonModel, IsingModel, MetropolisSimulator, PottsModel, ising_exact
+from skdcl.montecarlo import (
+    ChainState,
+    bin_means,
+    jackknife,
+    observable_series,
+    run_chains,
+    sample_model,
+    seed_streams,
+)
+from skdcl.montecarlo.diagnostics import ConvergenceWarning
 
 TEMPERATURE = {"ising": 2.269, "potts": 1.0, "edwards_anderson": 1.0}
 
@@ -78,10 +96,72 @@ def time_numpy(model, L, n_chains, temperature, budget):
     return rate(time.perf_counter() - start, n_sweeps, configs)
 
 
+def honesty(n_seeds):
+    """Spread of the estimates over their mean reported error, new errors and the old jackknife."""
+    model, L, T = IsingModel(), 16, 2.3
+    settings = {"n_chains": 2, "n_sweeps": 200}
+    names = ("energy", "abs_magnetization")
+    values, errors, old_errors = ([], [], []), ([], []), ([], [])
+    for seed in range(n_seeds):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            row = MetropolisSimulator(model, random_state=seed).thermodynamics(
+                [T], L, **settings).iloc[0]
+        # the same chains again (the table's seed derivation), for the 2-block jackknife
+        run_seed = check_random_state(seed).randint(0, 2**31 - 1, size=1)[0]
+        run = sample_model(model, np.ones((2, L, L), dtype=np.int8), T, n_equilibration=500,
+                           n_records=200, random_state=run_seed)
+        bins = bin_means(observable_series(run, L * L))
+        for k, (name, column) in enumerate(zip(names, (0, 2))):
+            values[k].append(row[name])
+            errors[k].append(row[name + "_err"])
+            old_errors[k].append(jackknife(bins, lambda mu, c=column: mu[c])[1])
+    print(f"Error-bar honesty: {L}x{L} Ising, T = {T}, 2 chains x 200 sweeps, {n_seeds} seeds "
+          "(std of estimates / mean reported error; 1 is honest)")
+    print(f"{'observable':<20}{'std':>10}{'mean err':>10}{'ratio':>8}{'old err':>10}"
+          f"{'old ratio':>11}")
+    for k, name in enumerate(names):
+        spread = np.std(values[k], ddof=1)
+        error, old = np.mean(errors[k]), np.mean(old_errors[k])
+        print(f"{name:<20}{spread:>10.4f}{error:>10.4f}{spread / error:>8.2f}{old:>10.4f}"
+              f"{spread / old:>11.2f}", flush=True)
+
+
+def kaufman(sizes, T=2.269):
+    """Default adaptive runs near T_c against Kaufman's exact energy, with their run time."""
+    print(f"Default thermodynamics([{T}], L) of Ising against Kaufman "
+          f"({numba.config.NUMBA_NUM_THREADS} threads)")
+    print(f"{'L':>5}{'energy':>11}{'err':>9}{'exact':>11}{'dev/err':>9}{'ESS e':>8}{'R-hat e':>9}"
+          f"{'R-hat |m|':>10}{'conv':>6}{'sweeps':>9}{'time s':>8}")
+    for L in (8,) + tuple(sizes):  # the first one compiles
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            row = MetropolisSimulator(IsingModel(), random_state=0).thermodynamics(
+                [T], L).iloc[0]
+        elapsed = time.perf_counter() - start
+        if L == 8:
+            continue
+        exact = ising_exact(L, T).energy[0]
+        print(f"{L:>5}{row.energy:>11.6f}{row.energy_err:>9.6f}{exact:>11.7f}"
+              f"{(row.energy - exact) / row.energy_err:>9.2f}{row.energy_ess:>8.0f}"
+              f"{row.energy_rhat:>9.4f}{row.abs_magnetization_rhat:>10.4f}"
+              f"{str(bool(row.converged)):>6}{row.n_sweeps + row.n_equilibration:>9}"
+              f"{elapsed:>8.0f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="shorter timings")
+    parser.add_argument("section", nargs="?", choices=("speed", "diagnostics"), default="speed",
+                        help="sweep speed (default) or error bars and adaptive runs")
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter timings; diagnostics without the 256x256 run")
+    parser.add_argument("--seeds", type=int, default=30, help="seeds of the honesty ratio (30)")
     args = parser.parse_args()
+    if args.section == "diagnostics":
+        honesty(args.seeds)
+        kaufman((128,) if args.quick else (128, 256))
+        return
     budget = 0.3 if args.quick else 1.0
     numba.set_num_threads(1)
     models = {"ising": IsingModel(), "ising per-site": IsingModel(), "potts": PottsModel(q=3)}

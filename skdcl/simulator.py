@@ -1,6 +1,7 @@
 """MetropolisSimulator: Monte Carlo with any energy model, as a scikit-learn transformer."""
 
-from numbers import Integral
+import itertools
+from numbers import Integral, Real
 
 import numba
 import numpy as np
@@ -14,14 +15,33 @@ from ._fitting import transactional
 from ._logging import progress
 from .hamiltonians import IsingModel
 from .lattice import check_lattice_size, check_snapshots, check_temperature
-from .montecarlo import ChainState, run_model, sample_model, seed_streams
-from .montecarlo.statistics import thermodynamic_observables
+from .montecarlo import ChainState, run_model, seed_streams
+from .montecarlo.diagnostics import check_convergence
+from .montecarlo.statistics import OBSERVABLES, thermodynamic_observables
 
-__all__ = ["MetropolisSimulator", "THERMODYNAMICS_COLUMNS"]
+__all__ = ["MetropolisSimulator", "THERMODYNAMICS_COLUMNS", "DIAGNOSTIC_SUFFIXES"]
 
 #: Observables of :meth:`MetropolisSimulator.thermodynamics`, each with a ``_err`` column.
 THERMODYNAMICS_COLUMNS = ("energy", "specific_heat", "abs_magnetization", "susceptibility",
                           "binder", "acceptance")
+
+#: Diagnostic columns ``<name>_<suffix>`` of every observable but the acceptance.
+DIAGNOSTIC_SUFFIXES = ("tau", "ess", "rhat")
+
+#: Sweeps of the first round of an adaptive run.
+FIRST_ROUND = 1024
+
+#: Most records kept per chain in one round of an adaptive run (longer rounds are thinned).
+MAX_RECORDS = 8192
+
+#: Default budget of an adaptive run, in sweeps per chain (equilibration included).
+DEFAULT_MAX_SWEEPS = 2**19
+
+#: Default effective sample size an adaptive run reaches for the energy and order parameter.
+DEFAULT_TARGET_ESS = 400
+
+#: Sweeps discarded before measuring when ``n_sweeps`` is an int and ``n_equilibration`` None.
+DEFAULT_EQUILIBRATION = 500
 
 
 class MetropolisSimulator(TransformerMixin, BaseEstimator):
@@ -33,7 +53,8 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
     ``random_state`` by the first call (and again by :meth:`fit`), so that a loop of
     ``transform`` calls is one Markov chain and a fresh simulator with the same int seed repeats
     it exactly. :meth:`thermodynamics` measures observables over a range of
-    temperatures, in parallel through joblib.
+    temperatures, in parallel through joblib, with error bars and convergence diagnostics, by
+    default running each temperature until the diagnostics say it has converged.
 
     Models with a numba ``local_kernel`` (exact Hamiltonians, fitted EDNNs) run in compiled
     checkerboard sweeps over many chains; other models (a fitted sequence model) are simulated
@@ -150,9 +171,23 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         run_model(model, state, self.temperature, self.n_sweeps)
         return state.configs.reshape(len(configs), -1) if flat else state.configs
 
-    def thermodynamics(self, temperatures, L, *, n_chains=16, n_sweeps=2000, n_equilibration=500,
-                       thin=1, init="ordered", random_state=None):
-        """Observables per spin at each temperature, with standard errors.
+    def thermodynamics(self, temperatures, L, *, n_chains=4, n_sweeps="auto", n_equilibration=None,
+                       thin=1, init="ordered", max_sweeps=DEFAULT_MAX_SWEEPS,
+                       target_ess=DEFAULT_TARGET_ESS, random_state=None):
+        """Observables per spin at each temperature, with standard errors and diagnostics.
+
+        With ``n_sweeps="auto"`` (the default) the run length is chosen by the convergence
+        diagnostics: the chains run in rounds that double the run, ``1024, 2048, 4096, ...``
+        sweeps; each round is measured and everything before it is discarded as equilibration.
+        The rounds stop when the row is converged (every split R-hat at most
+        :data:`~skdcl.montecarlo.diagnostics.RHAT_THRESHOLD`, every effective sample size at
+        least :data:`~skdcl.montecarlo.diagnostics.MIN_ESS`) and the energy and order parameter
+        have ``target_ess`` effective samples, or when ``max_sweeps`` leaves room for no round
+        longer than the last (a last round shorter than double uses up the budget). Since split
+        R-hat compares the two halves of every chain, a drift that the discarded rounds did not
+        remove keeps the rounds going. R-hat reaches 1.01 once each chain is about 100
+        autocorrelation times long, whatever the number of chains, so the cost of an adaptive
+        run grows with ``n_chains``.
 
         Parameters
         ----------
@@ -160,17 +195,26 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
             Temperatures in units of J.
         L : int or tuple of two ints
             Lattice side or ``(Ly, Lx)``.
-        n_chains : int, default=16
-            Independent chains per temperature.
-        n_sweeps : int, default=2000
-            Measured sweeps per chain.
-        n_equilibration : int, default=500
-            Discarded sweeps per chain before measuring.
+        n_chains : int, default=4
+            Independent chains per temperature (4, as Stan and ArviZ use by default).
+        n_sweeps : "auto" or int, default="auto"
+            Measured sweeps per chain, or "auto" to let the diagnostics decide.
+        n_equilibration : int, default=None
+            Sweeps per chain discarded before measuring. None: 500 with an int ``n_sweeps``, none
+            beyond the discarded rounds with ``"auto"``.
         thin : int, default=1
-            Measure every ``thin`` sweeps.
+            Measure every ``thin`` sweeps (with ``"auto"``, at most 256 and the least thinning:
+            long rounds record at most 8192 times per chain).
         init : {"ordered", "random"}, default="ordered"
             Start every chain from the fully ordered configuration (fast equilibration below the
             transition for ferromagnets) or from random spins.
+        max_sweeps : int, default=524288
+            With ``"auto"``: most sweeps per chain, equilibration included (2**19); the first
+            round always runs. Four chains of 256 x 256 Ising spins spend it in about a minute
+            on two cores.
+        target_ess : float, default=400
+            With ``"auto"``: effective sample size to reach for the energy and the order
+            parameter.
         random_state : int, RandomState instance or None, default=None
             Seed; None uses the estimator's ``random_state``.
 
@@ -179,34 +223,35 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         table : pandas.DataFrame
             One row per temperature: ``T``, ``L``, then for each of ``energy``,
             ``specific_heat``, ``abs_magnetization`` (Potts: order parameter),
-            ``susceptibility``, ``binder``, ``acceptance`` the value and its standard error
-            ``<name>_err``. Errors come from a jackknife over independent chains (split into
-            blocks when there are fewer than 32), so they account for autocorrelation.
+            ``susceptibility`` and ``binder`` the value, its standard error ``<name>_err``, the
+            integrated autocorrelation time in sweeps ``<name>_tau``, the effective sample size
+            ``<name>_ess`` and the split R-hat across chains ``<name>_rhat``
+            (:func:`~skdcl.montecarlo.thermodynamic_observables` says which series they are
+            computed from); then ``acceptance`` and ``acceptance_err``, ``converged``, and the
+            sweeps per chain that were measured (``n_sweeps``) and discarded
+            (``n_equilibration``). Errors are ``std / sqrt(ess)`` of each observable's
+            linearised series, so they account for autocorrelation and stay honest with few
+            chains.
+
+        Warns
+        -----
+        ConvergenceWarning
+            For every temperature whose row is not converged, naming the observables.
         """
         shape = check_lattice_size(L)
-        temperatures = np.atleast_1d(np.asarray(temperatures, dtype=float))
-        if temperatures.ndim != 1 or temperatures.size == 0:
-            raise ValueError("temperatures must be a non-empty 1-d array of floats.")
-        for T in temperatures:
-            check_temperature(T, "temperatures")
-        for name, value, low in (("n_chains", n_chains, 1), ("n_sweeps", n_sweeps, 1),
-                                 ("n_equilibration", n_equilibration, 0), ("thin", thin, 1)):
-            if not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-        if init not in ("ordered", "random"):
-            raise ValueError(f"init must be 'ordered' or 'random', got {init!r}.")
-        if n_sweeps // thin < 2:
-            raise ValueError("n_sweeps // thin must be at least 2 measurements per chain.")
+        temperatures = _check_temperatures(temperatures)
+        settings = _check_run_settings(n_chains, n_sweeps, n_equilibration, thin, init,
+                                       max_sweeps, target_ess)
         rng = check_random_state(self.random_state if random_state is None else random_state)
         seeds = rng.randint(0, 2**31 - 1, size=len(temperatures))
         n_jobs = self.n_jobs
         threads = max(1, numba.config.NUMBA_NUM_THREADS // max(1, abs(n_jobs or 1)))
         rows = Parallel(n_jobs=n_jobs)(
-            delayed(_measure)(self._model(), shape, T, n_chains, n_sweeps, n_equilibration, thin,
-                              init, seed, threads, self.verbose)
+            delayed(_measure)(self._model(), shape, T, settings, seed, threads, self.verbose)
             for T, seed in zip(temperatures, seeds))
         table = pd.DataFrame(rows)
         table.insert(1, "L", shape[0] if shape[0] == shape[1] else str(shape))
+        _warn_unconverged(table, shape)
         return table
 
     def __sklearn_tags__(self):
@@ -217,23 +262,110 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _measure(model, shape, T, n_chains, n_sweeps, n_equilibration, thin, init, seed, threads,
-             verbose):
+def _check_temperatures(temperatures):
+    temperatures = np.atleast_1d(np.asarray(temperatures, dtype=float))
+    if temperatures.ndim != 1 or temperatures.size == 0:
+        raise ValueError("temperatures must be a non-empty 1-d array of floats.")
+    for T in temperatures:
+        check_temperature(T, "temperatures")
+    return temperatures
+
+
+def _check_count(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
+    return int(value)
+
+
+def _check_run_settings(n_chains, n_sweeps, n_equilibration, thin, init, max_sweeps,
+                        target_ess):
+    """The run settings of :meth:`MetropolisSimulator.thermodynamics`, checked, as a dict."""
+    auto = isinstance(n_sweeps, str) and n_sweeps == "auto"
+    if not auto:
+        if isinstance(n_sweeps, str):
+            raise ValueError(f"n_sweeps must be 'auto' or an int >= 2, got {n_sweeps!r}.")
+        _check_count("n_sweeps", n_sweeps, 2)
+    if n_equilibration is None:
+        n_equilibration = 0 if auto else DEFAULT_EQUILIBRATION
+    settings = {"n_chains": _check_count("n_chains", n_chains, 1),
+                "n_sweeps": "auto" if auto else int(n_sweeps),
+                "n_equilibration": _check_count("n_equilibration", n_equilibration, 0),
+                "thin": _check_count("thin", thin, 1),
+                "max_sweeps": _check_count("max_sweeps", max_sweeps, FIRST_ROUND),
+                "target_ess": target_ess}
+    if init not in ("ordered", "random"):
+        raise ValueError(f"init must be 'ordered' or 'random', got {init!r}.")
+    settings["init"] = init
+    if not auto and n_sweeps // thin < 2:
+        raise ValueError("n_sweeps // thin must be at least 2 measurements per chain.")
+    if auto and thin > FIRST_ROUND // 4:
+        raise ValueError(f"thin must be at most {FIRST_ROUND // 4} with n_sweeps='auto' (4 "
+                         f"measurements in the first round), got {thin}.")
+    if (isinstance(target_ess, bool) or not isinstance(target_ess, Real)
+            or not np.isfinite(target_ess) or target_ess <= 0):
+        raise ValueError(f"target_ess must be a positive float, got {target_ess!r}.")
+    return settings
+
+
+def _warn_unconverged(table, shape):
+    """A ConvergenceWarning for every row of the table that is not converged."""
+    for row in table.itertuples():
+        if not row.converged:
+            diagnostics = {name: (getattr(row, name + "_rhat"), getattr(row, name + "_ess"))
+                           for name in OBSERVABLES if np.isfinite(getattr(row, name))}
+            check_convergence(diagnostics, f"T={row.T:.6g}, L={shape}", stacklevel=3)
+
+
+def _measure(model, shape, T, settings, seed, threads, verbose):
     """One row of the thermodynamics table."""
     previous = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
         rng = check_random_state(seed)
-        if init == "ordered":
+        n_chains = settings["n_chains"]
+        if settings["init"] == "ordered":
             configs = np.repeat(model.sites.ordered(shape)[None], n_chains, axis=0)
         else:
             configs = model.sites.random(n_chains, shape, rng)
-        run = sample_model(model, configs, T, n_equilibration=n_equilibration,
-                           n_records=n_sweeps // thin, thin=thin, random_state=rng)
+        state = ChainState(configs, model.energy(configs), seed_streams(n_chains, rng))
+        run_model(model, state, T, settings["n_equilibration"])
+        if settings["n_sweeps"] == "auto":
+            row = _adaptive_rounds(model, state, T, settings, verbose)
+        else:
+            row = _measured_round(model, state, T, settings["n_sweeps"], settings["thin"])
+            row["n_equilibration"] = settings["n_equilibration"]
     finally:
         numba.set_num_threads(previous)
-    row = {"T": T, **thermodynamic_observables(run, T, shape[0] * shape[1])}
     progress("simulator", f"[MetropolisSimulator] T={T:.4g} L={shape}: "
-             f"e={row['energy']:.5f}+-{row['energy_err']:.5f} c={row['specific_heat']:.4f}",
-             verbose)
-    return row
+             f"e={row['energy']:.5f}+-{row['energy_err']:.5f} c={row['specific_heat']:.4f} "
+             f"after {row['n_equilibration'] + row['n_sweeps']} sweeps"
+             f"{'' if row['converged'] else ' (not converged)'}", verbose)
+    return {"T": T, **row}
+
+
+def _measured_round(model, state, T, n_sweeps, thin):
+    """Run ``n_sweeps`` sweeps and measure them: a row without ``n_equilibration``."""
+    n_sites = state.configs.shape[1] * state.configs.shape[2]
+    run = run_model(model, state, T, n_sweeps, thin=thin, n_records=n_sweeps // thin)
+    return {**thermodynamic_observables(run, T, n_sites, thin=thin), "n_sweeps": n_sweeps}
+
+
+def _adaptive_rounds(model, state, T, settings, verbose):
+    """Rounds doubling the run until the latest one meets the targets or the budget is spent."""
+    spent, length = settings["n_equilibration"], FIRST_ROUND
+    for index in itertools.count(1):
+        thin = max(settings["thin"], -(-length // MAX_RECORDS))
+        row = _measured_round(model, state, T, length, thin)
+        row["n_equilibration"] = spent
+        spent += length
+        done = row["converged"] and all(row[name + "_ess"] >= settings["target_ess"]
+                                        for name in ("energy", "abs_magnetization"))
+        progress("simulator", f"[MetropolisSimulator] T={T:.4g} round {index}: {length} sweeps "
+                 f"measured after {row['n_equilibration']}, "
+                 + ", ".join(f"{name} R-hat {row[key + '_rhat']:.4f} ESS {row[key + '_ess']:.0f}"
+                             for name, key in (("e", "energy"), ("|m|", "abs_magnetization"))),
+                 verbose)
+        following = min(2 * length, settings["max_sweeps"] - spent)
+        if done or following <= length:
+            return row
+        length = following

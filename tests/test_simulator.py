@@ -5,7 +5,7 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
 from skdcl import IsingModel, MetropolisSimulator, PottsModel
-from skdcl.simulator import THERMODYNAMICS_COLUMNS
+from skdcl.simulator import DIAGNOSTIC_SUFFIXES, THERMODYNAMICS_COLUMNS
 
 
 def test_transform_keeps_rows_and_layout():
@@ -49,6 +49,9 @@ def test_thermodynamics_table_columns():
     for name in THERMODYNAMICS_COLUMNS:
         assert name in table and name + "_err" in table
         assert np.all(np.isfinite(table[name]))
+        if name != "acceptance":
+            assert all(f"{name}_{suffix}" in table for suffix in DIAGNOSTIC_SUFFIXES)
+    assert {"converged", "n_sweeps", "n_equilibration"} <= set(table.columns)
     assert table.energy[0] < table.energy[1]
     assert table.abs_magnetization[0] > table.abs_magnetization[1]
     assert np.all((table.acceptance > 0) & (table.acceptance < 1))
