@@ -99,10 +99,14 @@ def add_simulate(commands):
     command.add_argument("--L", type=lattice, required=True, help="lattice: 32 or LYxLX")
     command.add_argument("--T", type=temperatures, required=True,
                          help="temperatures: START:STOP:NUM (1.5:4:26) or T1,T2,...")
-    command.add_argument("--n-chains", type=count(1), help="chains per temperature (16)")
-    command.add_argument("--n-sweeps", type=count(2), help="measured sweeps per chain (2000)")
+    command.add_argument("--n-chains", type=count(1), help="chains per temperature (4)")
+    command.add_argument("--n-sweeps", type=count(2),
+                         help="measured sweeps per chain (default: until the convergence "
+                              "diagnostics are met, within --max-sweeps)")
     command.add_argument("--n-equilibration", type=count(0),
-                         help="discarded sweeps per chain (500)")
+                         help="discarded sweeps per chain (500 with --n-sweeps)")
+    command.add_argument("--max-sweeps", type=count(1024),
+                         help="most sweeps per chain without --n-sweeps (524288)")
     command.add_argument("--energy", choices=("ednn", "rnn"), default="ednn",
                          help="the extensive model (any size) or the sequence model")
     command.add_argument("--n-jobs", type=int, default=None, help="temperatures in parallel")

@@ -183,7 +183,8 @@ def check_plot_format(parser, path):
 
 def thermodynamics(parser, model, args):
     """The table of ``skdcl simulate`` (usage errors of the simulation exit with status 2)."""
-    options = {name: getattr(args, name) for name in ("n_chains", "n_sweeps", "n_equilibration")
+    options = {name: getattr(args, name) for name in ("n_chains", "n_sweeps", "n_equilibration",
+                                                        "max_sweeps")
                if getattr(args, name) is not None}
     if args.seed is not None:
         options["random_state"] = args.seed

@@ -424,12 +424,14 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
             Temperatures run in parallel (joblib).
         **kwargs
             ``n_chains``, ``n_sweeps``, ``n_equilibration``, ``thin``, ``init``,
-            ``random_state`` of :meth:`MetropolisSimulator.thermodynamics`.
+            ``max_sweeps``, ``target_ess``, ``random_state`` of
+            :meth:`MetropolisSimulator.thermodynamics`.
 
         Returns
         -------
         table : pandas.DataFrame
-            One row per temperature, observables per spin with standard errors.
+            One row per temperature: observables per spin with standard errors and
+            convergence diagnostics (see :meth:`MetropolisSimulator.thermodynamics`).
         """
         check_is_fitted(self)
         check_lattice_size(L)
