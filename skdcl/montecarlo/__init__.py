@@ -50,3 +50,7 @@ __all__ = ["LocalKernel", "accept", "propose", "metropolis_update", "ChainState"
            "seed_lanes", "fill_lanes", "LANES", "observable_series", "series_statistics",
            "ConvergenceWarning", "autocorrelation", "integrated_time", "effective_sample_size",
            "split_rhat", "check_convergence"]
+
+from .tempering import TemperingRun, sample_tempering  # noqa: E402
+
+__all__ += ["TemperingRun", "sample_tempering"]
