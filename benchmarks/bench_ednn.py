@@ -7,6 +7,7 @@ Usage::
     python benchmarks/bench_ednn.py thermo       # 16x16 Monte Carlo under the EDNN vs exact
     python benchmarks/bench_ednn.py grid         # focus/context grid search on exact labels
     python benchmarks/bench_ednn.py speed        # spin flips per ns: tabulated EDNN vs exact Ising
+    python benchmarks/bench_ednn.py speed --repeats 9   # more repeats (also --seconds per timing)
     python benchmarks/bench_ednn.py accuracy --epochs 50   # any estimator parameter
 
 Training sets: configurations from exact Monte Carlo at T = 1, 1.25, ..., 6 (a spread that covers
@@ -118,41 +119,63 @@ def grid(**params):
     print(f"best: {search.best_params_}")
 
 
-def _rate(kernel, model, L, n_chains, T, seconds=1.0):
-    from skdcl.montecarlo import ChainState, run_chains, seed_streams
+def _chains(model, L, n_chains):
+    from skdcl.montecarlo import ChainState, seed_streams
 
     configs = IsingModel().random_configurations(n_chains, L, random_state=0)
-    state = ChainState(configs, model.energy(configs), seed_streams(n_chains, 0))
-    run_chains(kernel, state, T, 2)  # compile
-    n_sweeps = 2
+    return ChainState(configs, model.energy(configs), seed_streams(n_chains, 0))
+
+
+def _rate(kernel, state, T, seconds):
+    """Flips per ns of CPU time (one thread): robust to other jobs sharing the cores."""
+    from skdcl.montecarlo import run_chains
+
+    n_sweeps = 1
     while True:
-        start = time.perf_counter()
+        start = time.process_time()
         run_chains(kernel, state, T, n_sweeps)
-        elapsed = time.perf_counter() - start
-        if elapsed > seconds / 4:
-            return n_sweeps * configs.size / elapsed / 1e9
-        n_sweeps *= 4
+        elapsed = time.process_time() - start
+        if elapsed > seconds:
+            return n_sweeps * state.configs.size / elapsed / 1e9
+        n_sweeps *= 2
 
 
-def speed(**params):
+def speed(repeats=5, seconds=0.2, **params):
     ising = IsingModel()
     X = training_set(ising, n=5000)
     estimator = EDNNEnergyModel(epochs=5, random_state=0, **params).fit(X, ising.energy(X))
     network = EDNNEnergyModel(epochs=1, random_state=0, **params).fit(X, ising.energy(X))
     numba.set_num_threads(1)
-    print("Metropolis spin-flip attempts per ns, one thread, T = 2.269; exact Ising with its "
-          "vectorised checkerboard sweep and with the per-site path of every other model")
-    print(f"{'L':>5}{'chains':>8}{'exact':>9}{'exact/site':>12}{'EDNN table':>12}"
-          f"{'/exact':>8}{'/site':>7}{'EDNN net':>10}")
+    T = 2.269
+    print(f"Metropolis spin-flip attempts per ns of CPU time, one thread, T = {T}, medians of "
+          f"{repeats} interleaved repeats (ratios: medians of the ratios within a repeat)")
+    print("exact: Ising vectorised checkerboard sweep; exact/site: the same model through the "
+          "per-site path; EDNN sweep: tabulated EDNN, colour-class sweep; EDNN site: tabulated "
+          "EDNN, per-site path")
+    print(f"{'L':>5}{'chains':>8}{'exact':>8}{'exact/site':>12}{'EDNN sweep':>12}"
+          f"{'EDNN site':>11}{'sweep/exact':>13}{'sweep/site':>12}{'EDNN net':>10}")
     for L, n_chains in ((16, 16), (64, 1), (64, 16), (256, 1)):
-        kernel = ising.local_kernel((L, L))
-        exact = _rate(kernel, ising, L, n_chains, 2.269)
-        per_site = _rate(kernel._replace(sweep=None), ising, L, n_chains, 2.269)
-        table = _rate(estimator.local_kernel((L, L)), estimator, L, n_chains, 2.269)
-        net = (_rate(network._network_kernel((L, L)), network, L, n_chains, 2.269, 0.3)
+        exact_kernel = ising.local_kernel((L, L))
+        table_kernel = estimator.local_kernel((L, L))
+        runs = {"exact": (exact_kernel, ising),
+                "exact/site": (exact_kernel._replace(sweep=None), ising),
+                "sweep": (table_kernel, estimator),
+                "site": (table_kernel._replace(sweep=None, acceptance_table=None), estimator)}
+        states = {name: _chains(model, L, n_chains) for name, (_, model) in runs.items()}
+        for name, (kernel, _) in runs.items():
+            _rate(kernel, states[name], T, 0.0)  # compile
+        rates = {name: [] for name in runs}
+        for _ in range(repeats):
+            for name, (kernel, _) in runs.items():
+                rates[name].append(_rate(kernel, states[name], T, seconds))
+        rates = {name: np.array(values) for name, values in rates.items()}
+        median = {name: float(np.median(values)) for name, values in rates.items()}
+        net = (_rate(network._network_kernel((L, L)), _chains(network, L, n_chains), T, 0.3)
                if L == 16 else np.nan)
-        print(f"{L:>5}{n_chains:>8}{exact:>9.3f}{per_site:>12.3f}{table:>12.3f}"
-              f"{table / exact:>8.2f}{table / per_site:>7.2f}{net:>10.4f}", flush=True)
+        print(f"{L:>5}{n_chains:>8}{median['exact']:>8.3f}{median['exact/site']:>12.3f}"
+              f"{median['sweep']:>12.3f}{median['site']:>11.3f}"
+              f"{np.median(rates['sweep'] / rates['exact']):>13.3f}"
+              f"{np.median(rates['sweep'] / rates['site']):>12.2f}{net:>10.4f}", flush=True)
     _keras_rate(estimator, X)
 
 

@@ -359,7 +359,10 @@ class EDNNEnergyModel(RegressorMixin, KerasEnergyModel):
 
         Tabulated windows when ``n_states ** window_sites <= 2 ** 20`` (each chain then keeps
         the code of each of its tiles and a move costs a few table lookups), the tile network
-        evaluated in numba otherwise. Cached per shape (not pickled).
+        evaluated in numba otherwise. With one shared network and sides that are multiples of
+        the colour period (4 for focus 2 with context 1), the tabulated kernel sweeps colour
+        classes of sites with disjoint windows (``skdcl/ednn/_sweep.py``). Cached per shape
+        (not pickled).
 
         Parameters
         ----------

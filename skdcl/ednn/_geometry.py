@@ -7,7 +7,7 @@ row-major. The state code of a window is ``sum_cell state_cell * n_states ** cel
 
 import numpy as np
 
-__all__ = ["tile_geometry", "site_moves", "packed_site_tiles", "tile_sets"]
+__all__ = ["tile_geometry", "site_moves", "packed_site_tiles", "tile_sets", "colour_classes"]
 
 
 def tile_geometry(shape, focus, context, n_states):
@@ -125,3 +125,63 @@ def tile_sets(n_tiles, shared):
     """
     return (np.zeros(n_tiles, dtype=np.int64) if shared
             else np.arange(n_tiles, dtype=np.int64))
+
+
+def colour_classes(shape, focus, context, n_states):
+    """Colour classes of sites whose windows are disjoint, and the tiles holding each site.
+
+    Site ``(i, j)`` has colour ``(i % Py, j % Px)``. The period along each axis is ``focus``
+    times the largest number of tile rows (columns) holding one site row (column), the least
+    multiple of ``focus`` for which two sites of one colour never share a tile: focus 2 with
+    context 1 (4x4 windows) gives 4 x 4 = 16 colours. The tiles holding site
+    ``(a + Py m, b + Px n)`` are ``row_index[a, dy, m] + col_index[b, dx, n]`` for
+    ``dy < row_counts[a]``, ``dx < col_counts[b]``, and a unit change of its state changes
+    their codes by ``places[a, b, dy, dx]``: a few small arrays per colour, in place of one
+    record per site.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(Ly, Lx)``, multiples of ``focus``.
+    focus, context : int
+    n_states : int
+
+    Returns
+    -------
+    classes : dict or None
+        None when a side is not a multiple of its period. Otherwise ``period`` (Py, Px);
+        ``row_index`` uint64 (Py, Ky, Ly // Py): first flat tile index of each holding tile
+        row; ``col_index`` uint64 (Px, Kx, Lx // Px): its column; ``row_counts`` (Py,),
+        ``col_counts`` (Px,) int64; ``places`` uint64 (Py, Px, Ky, Kx). Unused holder slots
+        are zero.
+    """
+    window = focus + 2 * context
+    Tx = shape[1] // focus
+    axes = []
+    for axis, L in enumerate(shape):
+        holders = []
+        for a in range(L):
+            first = -(-(a - focus + 1 - context) // focus)
+            last = (a + context) // focus
+            holders.append([(t, a - (t * focus - context)) for t in range(first, last + 1)])
+        K = max(len(h) for h in holders)
+        P = focus * K
+        if L % P or L < window:
+            return None
+        T, M = L // focus, L // P
+        index = np.zeros((P, K, M), dtype=np.uint64)
+        cells = np.zeros((P, K), dtype=np.int64)
+        counts = np.zeros(P, dtype=np.int64)
+        for a in range(P):
+            counts[a] = len(holders[a])
+            for d, (t, cell) in enumerate(holders[a]):
+                index[a, d] = (t + K * np.arange(M)) % T * (Tx if axis == 0 else 1)
+                cells[a, d] = cell
+        axes.append((P, index, cells, counts))
+    (Py, row_index, row_cells, row_counts), (Px, col_index, col_cells, col_counts) = axes
+    places = n_states ** (row_cells[:, None, :, None] * window + col_cells[None, :, None, :])
+    used = ((np.arange(row_cells.shape[1]) < row_counts[:, None])[:, None, :, None]
+            & (np.arange(col_cells.shape[1]) < col_counts[:, None])[None, :, None, :])
+    return {"period": (Py, Px), "row_index": row_index, "col_index": col_index,
+            "row_counts": row_counts, "col_counts": col_counts,
+            "places": (places * used).astype(np.uint64)}

@@ -3,7 +3,9 @@
 Two kernels share the tile geometry of :mod:`._geometry`:
 
 * tabulated: the energy of every window state is tabulated once; each chain keeps the state code
-  of each of its tiles (``aux``), so a proposal costs a few table lookups;
+  of each of its tiles (``aux``), so a proposal costs a few table lookups. Where the lattice
+  splits into colour classes of sites with disjoint windows (:func:`._geometry.colour_classes`)
+  and one table serves every tile, the kernel also has a whole sweep (:mod:`._sweep`);
 * network: the tile network is evaluated in numba for the tiles that hold the moved site.
 
 Sites are read as state indices through :func:`~skdcl.sites.site_state`, so two-state data
@@ -16,7 +18,8 @@ import numpy as np
 
 from ..montecarlo import LocalKernel, accept, propose, uniform
 from ..sites import site_state
-from ._geometry import packed_site_tiles, tile_geometry, tile_sets
+from ._geometry import colour_classes, packed_site_tiles, tile_geometry, tile_sets
+from ._sweep import acceptance_beta, sweep_for
 
 __all__ = ["MAX_TABLE_STATES", "ACTIVATIONS", "table_kernel", "network_kernel", "TileCodes",
            "table_delta", "table_update", "network_delta", "tile_code", "tile_output"]
@@ -45,7 +48,9 @@ def table_kernel(network, shape, energy_scale):
     Returns
     -------
     kernel : LocalKernel
-        With a specialised ``site_update`` and ``init_aux`` (the tile codes of each chain).
+        With a specialised ``site_update`` and ``init_aux`` (the tile codes of each chain),
+        and a whole ``sweep`` over colour classes where the lattice has them
+        (:func:`._geometry.colour_classes`) and one table serves every tile.
     """
     sites = network.sites
     geometry = tile_geometry(shape, network.focus, network.context, sites.n_states)
@@ -54,10 +59,20 @@ def table_kernel(network, shape, energy_scale):
     records = packed_site_tiles(geometry, tile_sets(len(windows), network.tiles is None),
                                 tables.shape[1])
     n_states, offset, shift = sites.kernel_values
-    params = (np.ascontiguousarray(tables.ravel()), records, windows, n_states, offset, shift)
+    classes = colour_classes(shape, network.focus, network.context, sites.n_states)
+    sweep = None if classes is None or len(tables) > 1 else sweep_for(classes, sites.two_state)
+    if sweep is None:
+        classes = {"row_index": np.zeros((0, 0, 0), np.uint64),
+                   "col_index": np.zeros((0, 0, 0), np.uint64),
+                   "places": np.zeros((0, 0, 0, 0), np.uint64),
+                   "row_counts": np.zeros(0, np.int64), "col_counts": np.zeros(0, np.int64)}
+    params = (np.ascontiguousarray(tables.ravel()), records, windows, n_states, offset, shift,
+              classes["row_index"], classes["col_index"], classes["places"],
+              classes["row_counts"], classes["col_counts"])
     return LocalKernel(table_delta, params, table_update,
+                       acceptance_table=None if sweep is None else acceptance_beta,
                        random_bits=32 if sites.two_state else 64,
-                       init_aux=TileCodes(windows, sites.kernel_values))
+                       init_aux=TileCodes(windows, sites.kernel_values), sweep=sweep)
 
 
 def network_kernel(network, shape, energy_scale):
@@ -136,7 +151,8 @@ def _all_tile_codes(configs, window_sites, n_states, offset, shift):
 @numba.njit(cache=True, inline="always")
 def table_delta(config, i, j, new_value, params):
     """Energy change of setting site (i, j), from the tabulated tiles that hold it (compiled)."""
-    tables, records, window_sites, n_states, offset, shift = params
+    tables, records, window_sites = params[0], params[1], params[2]
+    n_states, offset, shift = params[3], params[4], params[5]
     Lx = config.shape[1]
     flat = config.reshape(config.size)
     site = i * Lx + j
