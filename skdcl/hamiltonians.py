@@ -14,6 +14,11 @@ package:
     :mod:`skdcl.montecarlo` runs Metropolis on any model through it (``docs/dev`` explains the
     protocol).
 
+The exact models also offer ``cluster_kernel(shape)``: their bonds as a
+:class:`~skdcl.montecarlo.clusters.ClusterKernel` for Swendsen-Wang and Wolff cluster moves,
+or None where cluster moves do not apply (a field or plaquette term, antiferromagnetic Potts
+couplings).
+
 All lattices are periodic. Bonds along the rows (x, the last axis) and along the columns (y) are
 counted once each, so an L x L lattice has ``2 L^2`` bonds.
 """
@@ -32,6 +37,7 @@ from .montecarlo.checkerboard import (
     ising_checkerboard_sweep,
     ising_table_index,
 )
+from .montecarlo.clusters import ClusterKernel
 from .montecarlo.kernel import LocalKernel
 from .sites import MAX_STATES, SiteVariables
 
@@ -187,6 +193,33 @@ class IsingModel(LatticeModel):
                            functools.partial(ising_acceptance_table, params), random_bits=32,
                            sweep=ising_checkerboard_sweep)
 
+    def cluster_kernel(self, shape):
+        """Bonds for cluster moves (:class:`~skdcl.montecarlo.clusters.ClusterKernel`).
+
+        Parameters
+        ----------
+        shape : int or tuple of two ints
+            Lattice shape the chains run on.
+
+        Returns
+        -------
+        kernel : ClusterKernel or None
+            None when ``h != 0`` or ``K != 0`` (cluster moves need a pairwise energy without
+            field). Couplings of either sign and ``Jx != Jy`` are fine.
+
+        Examples
+        --------
+        >>> float(IsingModel(J=(1.0, -0.5)).cluster_kernel(4).Ky[0, 0])  # K = 2 J
+        -1.0
+        >>> IsingModel(h=0.1).cluster_kernel(4) is None
+        True
+        """
+        shape = check_lattice_size(shape, "shape")
+        Jx, Jy = _coupling_pair(self.J)
+        if _coupling(self.h, "h") != 0.0 or _coupling(self.K, "K") != 0.0:
+            return None
+        return ClusterKernel.ising(Jx, Jy, shape)
+
 
 class PottsModel(LatticeModel):
     """q-state Potts model ``H = -J sum_<ij> delta(s_i, s_j)``, labels 0 to q - 1.
@@ -226,6 +259,32 @@ class PottsModel(LatticeModel):
         """The numba energy-change kernel (see :class:`~skdcl.montecarlo.LocalKernel`)."""
         self.sites  # validates q
         return LocalKernel(_potts_delta, (_coupling(self.J, "J"),))
+
+    def cluster_kernel(self, shape):
+        """Bonds for cluster moves (:class:`~skdcl.montecarlo.clusters.ClusterKernel`).
+
+        A cluster grows through equal labels with probability ``1 - exp(-J / T)`` per bond and
+        moves to another label as a whole.
+
+        Parameters
+        ----------
+        shape : int or tuple of two ints
+            Lattice shape the chains run on.
+
+        Returns
+        -------
+        kernel : ClusterKernel or None
+            None when ``J < 0`` (antiferromagnetic).
+
+        Examples
+        --------
+        >>> PottsModel(q=3, J=-1.0).cluster_kernel(4) is None
+        True
+        """
+        shape = check_lattice_size(shape, "shape")
+        self.sites  # validates q
+        J = _coupling(self.J, "J")
+        return None if J < 0 else ClusterKernel.potts(J, shape)
 
 
 class EdwardsAndersonModel(LatticeModel):
@@ -294,6 +353,31 @@ class EdwardsAndersonModel(LatticeModel):
             )
         Jx, Jy = self._couplings()
         return LocalKernel(_edwards_anderson_delta, (Jx, Jy))
+
+    def cluster_kernel(self, shape):
+        """Bonds for cluster moves (:class:`~skdcl.montecarlo.clusters.ClusterKernel`).
+
+        Cluster moves obey detailed balance on any couplings, but on a frustrated instance the
+        clusters grow to most of the lattice at low temperature, so ``moves="auto"`` keeps
+        Metropolis (:attr:`ClusterKernel.frustrated
+        <skdcl.montecarlo.clusters.ClusterKernel.frustrated>`).
+
+        Parameters
+        ----------
+        shape : int or tuple of two ints
+            Lattice shape; must be the model's ``L``.
+
+        Returns
+        -------
+        kernel : ClusterKernel
+        """
+        shape = check_lattice_size(shape, "shape")
+        if shape != check_lattice_size(self.L):
+            raise ValueError(
+                f"L of this EdwardsAndersonModel is {self.L}; it cannot run on shape {shape}."
+            )
+        Jx, Jy = self._couplings()
+        return ClusterKernel.ising(Jx, Jy, shape)
 
 
 @numba.njit(cache=True, inline="always")

@@ -1,7 +1,6 @@
 """MetropolisSimulator: Monte Carlo with any energy model, as a scikit-learn transformer."""
 
-import itertools
-from numbers import Integral, Real
+from numbers import Integral
 
 import numba
 import numpy as np
@@ -12,12 +11,17 @@ from sklearn.utils import check_random_state
 
 from ._compat import Interval, fit_context
 from ._fitting import transactional
-from ._logging import progress
 from .hamiltonians import IsingModel
 from .lattice import check_lattice_size, check_snapshots, check_temperature
 from .montecarlo import ChainState, run_model, seed_streams
-from .montecarlo.diagnostics import check_convergence
-from .montecarlo.statistics import OBSERVABLES, thermodynamic_observables
+from .montecarlo.tables import (
+    DEFAULT_MAX_SWEEPS,
+    DEFAULT_TARGET_ESS,
+    check_run_settings,
+    measure_ladder,
+    measure_temperature,
+    warn_unconverged,
+)
 
 __all__ = ["MetropolisSimulator", "THERMODYNAMICS_COLUMNS", "DIAGNOSTIC_SUFFIXES"]
 
@@ -27,21 +31,6 @@ THERMODYNAMICS_COLUMNS = ("energy", "specific_heat", "abs_magnetization", "susce
 
 #: Diagnostic columns ``<name>_<suffix>`` of every observable but the acceptance.
 DIAGNOSTIC_SUFFIXES = ("tau", "ess", "rhat")
-
-#: Sweeps of the first round of an adaptive run.
-FIRST_ROUND = 1024
-
-#: Most records kept per chain in one round of an adaptive run (longer rounds are thinned).
-MAX_RECORDS = 8192
-
-#: Default budget of an adaptive run, in sweeps per chain (equilibration included).
-DEFAULT_MAX_SWEEPS = 2**19
-
-#: Default effective sample size an adaptive run reaches for the energy and order parameter.
-DEFAULT_TARGET_ESS = 400
-
-#: Sweeps discarded before measuring when ``n_sweeps`` is an int and ``n_equilibration`` None.
-DEFAULT_EQUILIBRATION = 500
 
 
 class MetropolisSimulator(TransformerMixin, BaseEstimator):
@@ -171,8 +160,9 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         run_model(model, state, self.temperature, self.n_sweeps)
         return state.configs.reshape(len(configs), -1) if flat else state.configs
 
-    def thermodynamics(self, temperatures, L, *, n_chains=4, n_sweeps="auto", n_equilibration=None,
-                       thin=1, init="ordered", max_sweeps=DEFAULT_MAX_SWEEPS,
+    def thermodynamics(self, temperatures, L, *, n_chains=4, n_sweeps="auto",
+                       n_equilibration=None, thin=1, init="ordered", moves="auto",
+                       replica_exchange=False, max_sweeps=DEFAULT_MAX_SWEEPS,
                        target_ess=DEFAULT_TARGET_ESS, random_state=None):
         """Observables per spin at each temperature, with standard errors and diagnostics.
 
@@ -215,6 +205,18 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         target_ess : float, default=400
             With ``"auto"``: effective sample size to reach for the energy and the order
             parameter.
+        moves : {"auto", "metropolis", "cluster"}, default="auto"
+            Single-site Metropolis sweeps, or cluster updates where the model offers them
+            (``"auto"`` mixes them with Metropolis sweeps, ``"cluster"`` uses them alone); see
+            :func:`~skdcl.montecarlo.engine.run_model`. With ``replica_exchange``, "auto"
+            means Metropolis.
+        replica_exchange : bool, default=False
+            Run all temperatures of the table together, each of ``n_chains`` ladders holding one
+            replica per temperature, with swaps between neighbouring temperatures after every
+            sweep (:class:`~skdcl.montecarlo.tempering.ReplicaLadders`). It is what spin glasses
+            and first-order transitions need, for any energy model; the temperatures must be
+            distinct and close enough for swaps to be accepted (see the ``swap_acceptance``
+            column). ``n_jobs`` does not apply: the ladders run in one process.
         random_state : int, RandomState instance or None, default=None
             Seed; None uses the estimator's ``random_state``.
 
@@ -231,7 +233,9 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
             sweeps per chain that were measured (``n_sweeps``) and discarded
             (``n_equilibration``). Errors are ``std / sqrt(ess)`` of each observable's
             linearised series, so they account for autocorrelation and stay honest with few
-            chains.
+            chains. With ``replica_exchange``, a last column ``swap_acceptance``: on the row of
+            each temperature, the rate of accepted swaps with the next higher one (NaN on the
+            highest).
 
         Warns
         -----
@@ -240,19 +244,28 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         """
         shape = check_lattice_size(L)
         temperatures = _check_temperatures(temperatures)
-        settings = _check_run_settings(n_chains, n_sweeps, n_equilibration, thin, init,
-                                       max_sweeps, target_ess)
+        settings = check_run_settings(n_chains, n_sweeps, n_equilibration, thin, init,
+                                      max_sweeps, target_ess, moves, replica_exchange)
         rng = check_random_state(self.random_state if random_state is None else random_state)
+        if replica_exchange:
+            rows = measure_ladder(self._model(), shape, temperatures, settings,
+                                  rng.randint(0, 2**31 - 1), self.verbose)
+        else:
+            rows = self._measure_in_parallel(shape, temperatures, settings, rng)
+        table = pd.DataFrame(rows)
+        table.insert(1, "L", shape[0] if shape[0] == shape[1] else str(shape))
+        warn_unconverged(table, shape)
+        return table
+
+    def _measure_in_parallel(self, shape, temperatures, settings, rng):
+        """One row per temperature, the temperatures in parallel through joblib."""
         seeds = rng.randint(0, 2**31 - 1, size=len(temperatures))
         n_jobs = self.n_jobs
         threads = max(1, numba.config.NUMBA_NUM_THREADS // max(1, abs(n_jobs or 1)))
-        rows = Parallel(n_jobs=n_jobs)(
-            delayed(_measure)(self._model(), shape, T, settings, seed, threads, self.verbose)
+        return Parallel(n_jobs=n_jobs)(
+            delayed(measure_temperature)(self._model(), shape, T, settings, seed, threads,
+                                         self.verbose)
             for T, seed in zip(temperatures, seeds))
-        table = pd.DataFrame(rows)
-        table.insert(1, "L", shape[0] if shape[0] == shape[1] else str(shape))
-        _warn_unconverged(table, shape)
-        return table
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -269,103 +282,3 @@ def _check_temperatures(temperatures):
     for T in temperatures:
         check_temperature(T, "temperatures")
     return temperatures
-
-
-def _check_count(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-    return int(value)
-
-
-def _check_run_settings(n_chains, n_sweeps, n_equilibration, thin, init, max_sweeps,
-                        target_ess):
-    """The run settings of :meth:`MetropolisSimulator.thermodynamics`, checked, as a dict."""
-    auto = isinstance(n_sweeps, str) and n_sweeps == "auto"
-    if not auto:
-        if isinstance(n_sweeps, str):
-            raise ValueError(f"n_sweeps must be 'auto' or an int >= 2, got {n_sweeps!r}.")
-        _check_count("n_sweeps", n_sweeps, 2)
-    if n_equilibration is None:
-        n_equilibration = 0 if auto else DEFAULT_EQUILIBRATION
-    settings = {"n_chains": _check_count("n_chains", n_chains, 1),
-                "n_sweeps": "auto" if auto else int(n_sweeps),
-                "n_equilibration": _check_count("n_equilibration", n_equilibration, 0),
-                "thin": _check_count("thin", thin, 1),
-                "max_sweeps": _check_count("max_sweeps", max_sweeps, FIRST_ROUND),
-                "target_ess": target_ess}
-    if init not in ("ordered", "random"):
-        raise ValueError(f"init must be 'ordered' or 'random', got {init!r}.")
-    settings["init"] = init
-    if not auto and n_sweeps // thin < 2:
-        raise ValueError("n_sweeps // thin must be at least 2 measurements per chain.")
-    if auto and thin > FIRST_ROUND // 4:
-        raise ValueError(f"thin must be at most {FIRST_ROUND // 4} with n_sweeps='auto' (4 "
-                         f"measurements in the first round), got {thin}.")
-    if (isinstance(target_ess, bool) or not isinstance(target_ess, Real)
-            or not np.isfinite(target_ess) or target_ess <= 0):
-        raise ValueError(f"target_ess must be a positive float, got {target_ess!r}.")
-    return settings
-
-
-def _warn_unconverged(table, shape):
-    """A ConvergenceWarning for every row of the table that is not converged."""
-    for row in table.itertuples():
-        if not row.converged:
-            diagnostics = {name: (getattr(row, name + "_rhat"), getattr(row, name + "_ess"))
-                           for name in OBSERVABLES if np.isfinite(getattr(row, name))}
-            check_convergence(diagnostics, f"T={row.T:.6g}, L={shape}", stacklevel=3)
-
-
-def _measure(model, shape, T, settings, seed, threads, verbose):
-    """One row of the thermodynamics table."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    try:
-        rng = check_random_state(seed)
-        n_chains = settings["n_chains"]
-        if settings["init"] == "ordered":
-            configs = np.repeat(model.sites.ordered(shape)[None], n_chains, axis=0)
-        else:
-            configs = model.sites.random(n_chains, shape, rng)
-        state = ChainState(configs, model.energy(configs), seed_streams(n_chains, rng))
-        run_model(model, state, T, settings["n_equilibration"])
-        if settings["n_sweeps"] == "auto":
-            row = _adaptive_rounds(model, state, T, settings, verbose)
-        else:
-            row = _measured_round(model, state, T, settings["n_sweeps"], settings["thin"])
-            row["n_equilibration"] = settings["n_equilibration"]
-    finally:
-        numba.set_num_threads(previous)
-    progress("simulator", f"[MetropolisSimulator] T={T:.4g} L={shape}: "
-             f"e={row['energy']:.5f}+-{row['energy_err']:.5f} c={row['specific_heat']:.4f} "
-             f"after {row['n_equilibration'] + row['n_sweeps']} sweeps"
-             f"{'' if row['converged'] else ' (not converged)'}", verbose)
-    return {"T": T, **row}
-
-
-def _measured_round(model, state, T, n_sweeps, thin):
-    """Run ``n_sweeps`` sweeps and measure them: a row without ``n_equilibration``."""
-    n_sites = state.configs.shape[1] * state.configs.shape[2]
-    run = run_model(model, state, T, n_sweeps, thin=thin, n_records=n_sweeps // thin)
-    return {**thermodynamic_observables(run, T, n_sites, thin=thin), "n_sweeps": n_sweeps}
-
-
-def _adaptive_rounds(model, state, T, settings, verbose):
-    """Rounds doubling the run until the latest one meets the targets or the budget is spent."""
-    spent, length = settings["n_equilibration"], FIRST_ROUND
-    for index in itertools.count(1):
-        thin = max(settings["thin"], -(-length // MAX_RECORDS))
-        row = _measured_round(model, state, T, length, thin)
-        row["n_equilibration"] = spent
-        spent += length
-        done = row["converged"] and all(row[name + "_ess"] >= settings["target_ess"]
-                                        for name in ("energy", "abs_magnetization"))
-        progress("simulator", f"[MetropolisSimulator] T={T:.4g} round {index}: {length} sweeps "
-                 f"measured after {row['n_equilibration']}, "
-                 + ", ".join(f"{name} R-hat {row[key + '_rhat']:.4f} ESS {row[key + '_ess']:.0f}"
-                             for name, key in (("e", "energy"), ("|m|", "abs_magnetization"))),
-                 verbose)
-        following = min(2 * length, settings["max_sweeps"] - spent)
-        if done or following <= length:
-            return row
-        length = following

@@ -21,9 +21,26 @@ def test_make_snapshots_are_equilibrated():
     assert abs(e.mean() - -0.8413154279) < 4 * e.std(ddof=1) / np.sqrt(len(e))
 
 
+@pytest.mark.parametrize("moves", ["auto", "cluster"])
+def test_make_snapshots_with_cluster_moves_at_the_critical_point(moves):
+    X = make_snapshots(IsingModel(), 8, 2.269, 4000, moves=moves, random_state=0)
+    e = IsingModel().energy(X) / 64
+    # cluster moves leave snapshots thin=10 sweeps apart nearly independent even at T_c
+    assert abs(e.mean() - -1.4918013791) < 4 * e.std(ddof=1) / np.sqrt(len(e))
+
+
+def test_make_snapshots_default_moves_are_auto():
+    auto = make_snapshots(PottsModel(q=3), 4, 1.0, 20, random_state=0)
+    assert np.array_equal(auto, make_snapshots(PottsModel(q=3), 4, 1.0, 20, moves="auto",
+                                               random_state=0))
+    assert not np.array_equal(auto, make_snapshots(PottsModel(q=3), 4, 1.0, 20,
+                                                   moves="cluster", random_state=0))
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"T": 0.0}, "T"), ({"T": float("nan")}, "T"), ({"L": 1}, "L"),
     ({"n_samples": 0}, "n_samples"), ({"thin": 0}, "thin"), ({"init": "cold"}, "init"),
+    ({"moves": "wolff"}, "moves"), ({"model": IsingModel(K=0.5), "moves": "cluster"}, "moves"),
 ])
 def test_make_snapshots_rejects_bad_input(kwargs, match):
     args = {"model": IsingModel(), "L": 4, "T": 2.0, "n_samples": 10, **kwargs}

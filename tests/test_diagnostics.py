@@ -19,7 +19,8 @@ from skdcl.montecarlo.diagnostics import (
     split_rhat,
 )
 from skdcl.montecarlo.statistics import OBSERVABLES, series_statistics, thermodynamic_observables
-from skdcl.simulator import DIAGNOSTIC_SUFFIXES, FIRST_ROUND
+from skdcl.montecarlo.tables import FIRST_ROUND
+from skdcl.simulator import DIAGNOSTIC_SUFFIXES
 
 
 def ar1(phi, n_chains, n_draws, seed):

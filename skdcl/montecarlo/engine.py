@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 
 from ..sites import SiteVariables
 from .kernel import metropolis_update
+from .specialise import specialise
 from .statistics import order_parameter
 from .streams import seed_streams, xoshiro
 
@@ -139,8 +140,10 @@ def run_chains(kernel, state, temperature, n_sweeps, *, sites=None, thin=0, n_re
     return records.result(n_sweeps * Ly * Lx)
 
 
-# One compiled driver per kernel function, built on first use: numba compiles a closure over
-# the kernel's functions, so the drivers cannot be cached on disk.
+# One compiled driver per kernel function, built on first use and cached on disk
+# (:func:`~skdcl.montecarlo.specialise.specialise`). The templates below refer to the kernel's
+# functions (``sweep``, ``update``, ``sweep_chain``, ``delta_energy``) and flags as globals that
+# each specialised copy binds.
 _SITE_SWEEPERS = {}
 _WHOLE_CHAIN_DRIVERS = {}
 
@@ -148,81 +151,81 @@ _WHOLE_CHAIN_DRIVERS = {}
 def _whole_chain_driver(sweep):
     """The compiled multi-chain driver of a kernel's whole-sweep function."""
     if sweep not in _WHOLE_CHAIN_DRIVERS:
-        @numba.njit(parallel=True)
-        def run(configs, energies, rng_states, params, table, n_sweeps, thin, rec_energy,
-                rec_magnet, rec_snapshots, accepted):
-            for c in numba.prange(configs.shape[0]):
-                energies[c], n_accepted = sweep(configs[c], rng_states[c], params, table,
-                                                energies[c], n_sweeps, thin, rec_energy[c],
-                                                rec_magnet[c], rec_snapshots[c])
-                accepted[c] += n_accepted
-
-        _WHOLE_CHAIN_DRIVERS[sweep] = run
+        _WHOLE_CHAIN_DRIVERS[sweep] = specialise(_whole_chain_template, {"sweep": sweep},
+                                                 parallel=True)
     return _WHOLE_CHAIN_DRIVERS[sweep]
 
 
+def _whole_chain_template(configs, energies, rng_states, params, table, n_sweeps, thin,
+                          rec_energy, rec_magnet, rec_snapshots, accepted):
+    for c in numba.prange(configs.shape[0]):
+        energies[c], n_accepted = sweep(configs[c], rng_states[c], params, table,  # noqa: F821
+                                        energies[c], n_sweeps, thin, rec_energy[c],
+                                        rec_magnet[c], rec_snapshots[c])
+        accepted[c] += n_accepted
+
+
 def _site_sweeper(kernel):
-    """The compiled multi-chain site-by-site sweep of a kernel."""
-    key = (kernel.delta_energy, kernel.site_update, kernel.random_bits)
-    if key not in _SITE_SWEEPERS:
-        update = kernel.site_update or metropolis_update(kernel.delta_energy)
-        split_draws = kernel.site_update is not None and kernel.random_bits == 32
-        _SITE_SWEEPERS[key] = _make_site_sweeper(update, split_draws)
-    return _SITE_SWEEPERS[key]
-
-
-def _make_site_sweeper(update, split_draws):
-    """Compile the multi-chain sweep around one site update.
+    """The compiled multi-chain site-by-site sweep of a kernel.
 
     With ``split_draws`` every 64-bit draw serves two moves (low then high 32 bits), for updates
     that need only 32 random bits.
     """
+    key = (kernel.delta_energy, kernel.site_update, kernel.random_bits)
+    if key not in _SITE_SWEEPERS:
+        update = kernel.site_update or metropolis_update(kernel.delta_energy)
+        split_draws = kernel.site_update is not None and kernel.random_bits == 32
+        chain = specialise(_site_sweep_chain_template,
+                           {"update": update, "split_draws": split_draws})
+        _SITE_SWEEPERS[key] = specialise(_site_sweep_template, {"sweep_chain": chain},
+                                         parallel=True)
+    return _SITE_SWEEPERS[key]
 
-    @numba.njit
-    def sweep_chain(c, configs, aux, energies, rng_states, params, sites, beta, table, n_sweeps,
-                    thin, rec_energy, rec_magnet, rec_snapshots, accepted):
-        # one chain in a plain function: LLVM optimises it fully, outside the parallel region
-        config = configs[c]
-        local = aux[c]
-        Ly, Lx = config.shape
-        s0, s1, s2, s3 = rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3]
-        energy = energies[c]
-        n_accepted = 0
-        record = 0
-        spare = numba.uint64(0)
-        have_spare = False
-        for sweep_index in range(1, n_sweeps + 1):
-            for parity in range(2):
-                for i in range(Ly):
-                    for j in range((i + parity) & 1, Lx, 2):
-                        if split_draws and have_spare:
-                            r = spare
-                            have_spare = False
-                        else:
-                            r, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                            spare = r >> numba.uint64(32)
-                            have_spare = True
-                        a, dE = update(config, local, i, j, params, sites, beta, table, r)
-                        n_accepted += a
-                        energy += dE
-            if thin > 0 and sweep_index % thin == 0 and record < rec_energy.shape[1]:
-                rec_energy[c, record] = energy
-                rec_magnet[c, record] = order_parameter(config, sites) * Ly * Lx
-                if rec_snapshots.shape[1] > 0:
-                    rec_snapshots[c, record] = config
-                record += 1
-        rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3] = s0, s1, s2, s3
-        energies[c] = energy
-        accepted[c] += n_accepted
 
-    @numba.njit(parallel=True)
-    def sweep(configs, aux, energies, rng_states, params, sites, beta, table, n_sweeps, thin,
-              rec_energy, rec_magnet, rec_snapshots, accepted):
-        for c in numba.prange(configs.shape[0]):
-            sweep_chain(c, configs, aux, energies, rng_states, params, sites, beta, table,
-                        n_sweeps, thin, rec_energy, rec_magnet, rec_snapshots, accepted)
+def _site_sweep_chain_template(c, configs, aux, energies, rng_states, params, sites, beta,
+                               table, n_sweeps, thin, rec_energy, rec_magnet, rec_snapshots,
+                               accepted):
+    # one chain in a plain function: LLVM optimises it fully, outside the parallel region
+    config = configs[c]
+    local = aux[c]
+    Ly, Lx = config.shape
+    s0, s1, s2, s3 = rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3]
+    energy = energies[c]
+    n_accepted = 0
+    record = 0
+    spare = numba.uint64(0)
+    have_spare = False
+    for sweep_index in range(1, n_sweeps + 1):
+        for parity in range(2):
+            for i in range(Ly):
+                for j in range((i + parity) & 1, Lx, 2):
+                    if split_draws and have_spare:  # noqa: F821
+                        r = spare
+                        have_spare = False
+                    else:
+                        r, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                        spare = r >> numba.uint64(32)
+                        have_spare = True
+                    a, dE = update(config, local, i, j, params, sites, beta,  # noqa: F821
+                                   table, r)
+                    n_accepted += a
+                    energy += dE
+        if thin > 0 and sweep_index % thin == 0 and record < rec_energy.shape[1]:
+            rec_energy[c, record] = energy
+            rec_magnet[c, record] = order_parameter(config, sites) * Ly * Lx
+            if rec_snapshots.shape[1] > 0:
+                rec_snapshots[c, record] = config
+            record += 1
+    rng_states[c, 0], rng_states[c, 1], rng_states[c, 2], rng_states[c, 3] = s0, s1, s2, s3
+    energies[c] = energy
+    accepted[c] += n_accepted
 
-    return sweep
+
+def _site_sweep_template(configs, aux, energies, rng_states, params, sites, beta, table,
+                         n_sweeps, thin, rec_energy, rec_magnet, rec_snapshots, accepted):
+    for c in numba.prange(configs.shape[0]):
+        sweep_chain(c, configs, aux, energies, rng_states, params, sites, beta,  # noqa: F821
+                    table, n_sweeps, thin, rec_energy, rec_magnet, rec_snapshots, accepted)
 
 
 def run_batched_chains(energy, state, temperature, n_sweeps, *, sites=None, thin=0,
@@ -275,31 +278,66 @@ def _propose_many(sites, old, rng):
 
 
 def run_model(model, state, temperature, n_sweeps, *, thin=0, n_records=0,
-              store_snapshots=False):
+              store_snapshots=False, moves="metropolis"):
     """Run sweeps with the model's compiled kernel, or in batches through its ``energy``.
 
     Parameters
     ----------
     model : energy model
         Any object of the energy-model protocol (``sites``, ``energy``, optional
-        ``local_kernel``).
+        ``local_kernel`` and ``cluster_kernel``).
     state, temperature, n_sweeps, thin, n_records, store_snapshots
         As in :func:`run_chains`.
+    moves : {"metropolis", "cluster", "auto"}, default="metropolis"
+        ``"metropolis"``: single-site Metropolis sweeps. ``"cluster"``: Swendsen-Wang updates
+        only (:func:`~skdcl.montecarlo.clusters.run_clusters`), for models whose
+        ``cluster_kernel(shape)`` returns a kernel; any other model raises ValueError.
+        ``"auto"``: where the model offers cluster moves on unfrustrated bonds, every sweep is
+        one Metropolis sweep followed by one Swendsen-Wang update (``metropolis=True`` of
+        :func:`~skdcl.montecarlo.clusters.run_clusters`); Metropolis alone otherwise.
 
     Returns
     -------
     run : MetropolisRun
+        A :class:`~skdcl.montecarlo.clusters.ClusterRun` when cluster moves ran.
     """
     record = {"sites": model.sites, "thin": thin, "n_records": n_records,
               "store_snapshots": store_snapshots}
+    cluster_kernel = _cluster_kernel(model, state.configs.shape[1:], moves)
+    if cluster_kernel is not None:
+        from .clusters import run_clusters
+
+        return run_clusters(cluster_kernel, state, temperature, n_sweeps,
+                            metropolis=moves == "auto", **record)
     if hasattr(model, "local_kernel"):
         kernel = model.local_kernel(state.configs.shape[1:])
         return run_chains(kernel, state, temperature, n_sweeps, **record)
     return run_batched_chains(model.energy, state, temperature, n_sweeps, **record)
 
 
+_MOVES = ("metropolis", "cluster", "auto")
+
+
+def _cluster_kernel(model, shape, moves):
+    """The model's cluster kernel when ``moves`` asks for cluster moves, else None."""
+    if not isinstance(moves, str) or moves not in _MOVES:
+        raise ValueError(f"moves must be one of {_MOVES}, got {moves!r}.")
+    if moves == "metropolis":
+        return None
+    offer = getattr(model, "cluster_kernel", None)
+    kernel = None if offer is None else offer(tuple(shape))
+    if moves == "cluster" and kernel is None:
+        raise ValueError(f"moves='cluster' needs a model with cluster moves; "
+                         f"{type(model).__name__} offers none here (a field, a plaquette term, "
+                         f"antiferromagnetic Potts couplings or a learned energy); use "
+                         f"moves='metropolis' or 'auto'.")
+    if moves == "auto" and (kernel is None or kernel.frustrated):
+        return None
+    return kernel
+
+
 def sample_model(model, configs, temperature, *, n_equilibration, n_records, thin=1,
-                 store_snapshots=False, random_state=None):
+                 store_snapshots=False, random_state=None, moves="metropolis"):
     """Equilibrate chains from ``configs``, then record every ``thin`` sweeps.
 
     The measurement loop shared by :meth:`MetropolisSimulator.thermodynamics
@@ -321,17 +359,20 @@ def sample_model(model, configs, temperature, *, n_equilibration, n_records, thi
     store_snapshots : bool, default=False
     random_state : int, RandomState instance or None, default=None
         Seed of the chains' streams.
+    moves : {"metropolis", "cluster", "auto"}, default="metropolis"
+        Which updates a sweep makes (see :func:`run_model`).
 
     Returns
     -------
     run : MetropolisRun
     """
     configs = np.array(configs, dtype=np.int8)
+    _cluster_kernel(model, configs.shape[1:], moves)
     rng = check_random_state(random_state)
     state = ChainState(configs, model.energy(configs), seed_streams(len(configs), rng))
-    run_model(model, state, temperature, n_equilibration)
+    run_model(model, state, temperature, n_equilibration, moves=moves)
     return run_model(model, state, temperature, n_records * thin, thin=thin,
-                     n_records=n_records, store_snapshots=store_snapshots)
+                     n_records=n_records, store_snapshots=store_snapshots, moves=moves)
 
 
 def local_energy_changes(kernel, configs, sites=None):
@@ -352,7 +393,8 @@ def local_energy_changes(kernel, configs, sites=None):
     """
     sites = _check_sites(sites)
     if kernel.delta_energy not in _CHANGE_MAPS:
-        _CHANGE_MAPS[kernel.delta_energy] = _make_change_map(kernel.delta_energy)
+        _CHANGE_MAPS[kernel.delta_energy] = specialise(
+            _change_map_template, {"delta_energy": kernel.delta_energy}, parallel=True)
     configs = np.ascontiguousarray(configs, dtype=np.int8)
     out = np.zeros(configs.shape + (sites.n_channels,))
     _CHANGE_MAPS[kernel.delta_energy](configs.copy(), kernel.params, sites.kernel_values, out)
@@ -362,24 +404,21 @@ def local_energy_changes(kernel, configs, sites=None):
 _CHANGE_MAPS = {}
 
 
-def _make_change_map(delta_energy):
-    @numba.njit(parallel=True)
-    def change_map(configs, params, sites, out):
-        n_states, offset, shift = sites
-        n, Ly, Lx = configs.shape
-        for c in numba.prange(n):
-            config = configs[c]
-            for i in range(Ly):
-                for j in range(Lx):
-                    old = config[i, j]
-                    own = (old - offset) >> shift
-                    if n_states == 2:
-                        new = numba.int8(offset + ((1 - own) << shift))
-                        out[c, i, j, 0] = delta_energy(config, i, j, new, params)
-                    else:
-                        for k in range(n_states):
-                            if k != own:
-                                new = numba.int8(offset + (k << shift))
-                                out[c, i, j, k] = delta_energy(config, i, j, new, params)
-
-    return change_map
+def _change_map_template(configs, params, sites, out):
+    n_states, offset, shift = sites
+    n, Ly, Lx = configs.shape
+    for c in numba.prange(n):
+        config = configs[c]
+        for i in range(Ly):
+            for j in range(Lx):
+                old = config[i, j]
+                own = (old - offset) >> shift
+                if n_states == 2:
+                    new = numba.int8(offset + ((1 - own) << shift))
+                    out[c, i, j, 0] = delta_energy(config, i, j, new, params)  # noqa: F821
+                else:
+                    for k in range(n_states):
+                        if k != own:
+                            new = numba.int8(offset + (k << shift))
+                            out[c, i, j, k] = delta_energy(  # noqa: F821
+                                config, i, j, new, params)

@@ -92,7 +92,7 @@ def bin_means(series, min_bins=MIN_BINS):
 
 
 #: Observables of :func:`thermodynamic_observables` with diagnostics, and the series (records
-#: of e, e^2, |m|, m^2, m^4 per spin) their estimators are functions of.
+#: of ``e, e^2, |m|, m^2, m^4`` per spin) their estimators are functions of.
 OBSERVABLES = ("energy", "specific_heat", "abs_magnetization", "susceptibility", "binder")
 
 
@@ -112,7 +112,7 @@ def _estimators(T, n_sites):
 
 
 def observable_series(run, n_sites):
-    """Records of e, e^2, |m|, m^2 and m^4 per spin.
+    """Records of ``e``, ``e^2``, ``|m|``, ``m^2`` and ``m^4`` per spin.
 
     Parameters
     ----------
@@ -168,14 +168,14 @@ def series_statistics(y, thin=1):
 def thermodynamic_observables(run, T, n_sites, thin=1):
     """Energy, specific heat, order parameter, susceptibility, Binder cumulant and acceptance.
 
-    Each observable is a function ``f`` of the means of the recorded series ``x_t`` (e, e^2,
-    |m|, m^2, m^4 per spin). Its standard error and diagnostics are those of the linearised
-    series ``y_t = grad f(mean) . x_t`` (Wolff's Gamma method): for the energy and the order
-    parameter the series e and |m| themselves, for the specific heat ``N (e - <e>)^2 / T^2``,
-    for the susceptibility ``N (|m| - <|m|>)^2 / T``, and for the Binder cumulant a combination
-    of m^2 and m^4, all up to constants. The error is ``std(y) / sqrt(ess)``, with the
-    effective sample size from the integrated autocorrelation time of ``y`` pooled over chains,
-    which stays honest with few chains.
+    Each observable is a function ``f`` of the means of the recorded series ``x_t`` (``e``,
+    ``e^2``, ``|m|``, ``m^2``, ``m^4`` per spin). Its standard error and diagnostics are those of
+    the linearised series ``y_t = grad f(mean) . x_t`` (Wolff's Gamma method): for the energy
+    and the order parameter the series ``e`` and ``|m|`` themselves, for the specific heat
+    ``N (e - <e>)^2 / T^2``, for the susceptibility ``N (|m| - <|m|>)^2 / T``, and for the
+    Binder cumulant a combination of ``m^2`` and ``m^4``, all up to constants. The error is
+    ``std(y) / sqrt(ess)``, with the effective sample size from the integrated autocorrelation
+    time of ``y`` pooled over chains, which stays honest with few chains.
 
     Parameters
     ----------
