@@ -229,7 +229,9 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
             integrated autocorrelation time in sweeps ``<name>_tau``, the effective sample size
             ``<name>_ess`` and the split R-hat across chains ``<name>_rhat``
             (:func:`~skdcl.montecarlo.thermodynamic_observables` says which series they are
-            computed from); then ``acceptance`` and ``acceptance_err``, ``converged``, and the
+            computed from); then ``acceptance`` and ``acceptance_err`` (accepted single-site moves
+            per attempt; with cluster moves, sites a cluster update changed count as accepted
+            and each update as ``Ly * Lx`` attempts), ``converged``, and the
             sweeps per chain that were measured (``n_sweeps``) and discarded
             (``n_equilibration``). Errors are ``std / sqrt(ess)`` of each observable's
             linearised series, so they account for autocorrelation and stay honest with few

@@ -173,7 +173,8 @@ def test_adaptive_run_converges_and_matches_exact_energy(capsys):
 def test_adaptive_run_stops_at_its_budget_and_says_so():
     with pytest.warns(ConvergenceWarning, match="T=2.269"):
         table = MetropolisSimulator(IsingModel(), random_state=0).thermodynamics(
-            [2.269], 32, n_chains=2, max_sweeps=3 * FIRST_ROUND, target_ess=10**6)
+            [2.269], 32, n_chains=2, max_sweeps=3 * FIRST_ROUND, target_ess=10**6,
+            moves="metropolis")
     assert table.n_sweeps[0] == 2 * FIRST_ROUND and table.n_equilibration[0] == FIRST_ROUND
     assert not table.converged[0]
 

@@ -39,7 +39,7 @@ def _tiny_ednn(**params):
 def test_metropolis_rejects_uphill_moves_at_tiny_temperature():
     # beta * dE of order 1e18 once overflowed the tabulated acceptance and accepted everything
     table = MetropolisSimulator(PottsModel(3), random_state=0).thermodynamics(
-        [1e-16, 1e-18], 4, n_chains=2, n_sweeps=20, n_equilibration=0)
+        [1e-16, 1e-18], 4, n_chains=2, n_sweeps=20, n_equilibration=0, moves="metropolis")
     np.testing.assert_array_equal(table["energy"], [-2.0, -2.0])
     np.testing.assert_array_equal(table["acceptance"], [0.0, 0.0])
 
