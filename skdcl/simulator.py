@@ -46,8 +46,10 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
     default running each temperature until the diagnostics say it has converged.
 
     Models with a numba ``local_kernel`` (exact Hamiltonians, fitted EDNNs) run in compiled
-    checkerboard sweeps over many chains; other models (a fitted sequence model) are simulated
-    through batched calls of their ``energy``.
+    sweeps over many chains; other models (a fitted sequence model) are simulated through batched
+    calls of their ``energy``. Tables of exact pairwise models add Swendsen-Wang cluster updates
+    by default (``moves="auto"``), and any model can run replica exchange across the
+    temperatures of a table (``replica_exchange=True``).
 
     Parameters
     ----------

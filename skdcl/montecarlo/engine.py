@@ -9,9 +9,11 @@ for any local energy.
 
 Chains run in parallel threads (``numba.prange``), each with its own random stream
 (:mod:`skdcl.montecarlo.streams`), so results are bit-identical whatever the number of threads.
-A kernel's whole-sweep function (``LocalKernel.sweep``) runs instead of the site-by-site sweep
-on lattices with even sides. Models without a kernel are simulated through batched calls of
-their ``energy`` (:func:`run_batched_chains`).
+A kernel's whole-sweep function (``LocalKernel.sweep``: the Ising checkerboard, the tabulated
+EDNN's colour classes) runs instead of the site-by-site sweep on lattices with even sides. Models
+without a kernel are simulated through batched calls of their ``energy``
+(:func:`run_batched_chains`); exact pairwise models can add cluster moves
+(:mod:`skdcl.montecarlo.clusters`, ``moves=`` of :func:`run_model`).
 """
 
 import numba

@@ -49,10 +49,11 @@ class LocalKernel(NamedTuple):
         ``site_update`` keeps in step with the configuration (passed to it as ``aux``), for
         instance the codes of the tiles of a tabulated EDNN.
     sweep : numba dispatcher, optional
-        A whole-chain fast path for nearest-neighbour models, used in place of the site-by-site
-        sweep when both sides of the lattice are even.
+        A whole-chain fast path, used in place of the site-by-site sweep when both sides of the
+        lattice are even: any fixed sequence of single-site Metropolis updates visiting every
+        site once (the Ising model's checkerboard, the tabulated EDNN's colour classes).
         ``sweep(config, rng_state, params, table, energy, n_sweeps, thin, rec_energy,
-        rec_magnet, rec_snapshots) -> (energy, accepted)`` runs ``n_sweeps`` checkerboard sweeps
+        rec_magnet, rec_snapshots) -> (energy, accepted)`` runs ``n_sweeps`` such sweeps
         of one chain in place (``rng_state``: the chain's stream, uint64 ``(4,)``), records the
         energy, magnetisation and (when ``rec_snapshots`` is not empty) the configuration after
         every ``thin``-th sweep while records are left, and returns the final energy and the
