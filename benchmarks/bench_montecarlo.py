@@ -13,7 +13,8 @@ T = 2.3 with 2 chains of 200 sweeps, beside the 2-block-per-chain jackknife used
 runs; then default (adaptive) runs of 128x128 and 256x256 Ising at T = 2.269 against Kaufman's
 exact energy, with their diagnostics and run time (all threads).
 
-Run: ``python benchmarks/bench_montecarlo.py [speed | diagnostics] [--quick] [--seeds N]``
+Run: ``python benchmarks/bench_montecarlo.py [speed | diagnostics] [--quick] [--seeds N]
+[--moves auto|metropolis]``
 """
 
 import argparse
@@ -96,10 +97,10 @@ def time_numpy(model, L, n_chains, temperature, budget):
     return rate(time.perf_counter() - start, n_sweeps, configs)
 
 
-def honesty(n_seeds):
+def honesty(n_seeds, moves="auto"):
     """Spread of the estimates over their mean reported error, new errors and the old jackknife."""
     model, L, T = IsingModel(), 16, 2.3
-    settings = {"n_chains": 2, "n_sweeps": 200}
+    settings = {"n_chains": 2, "n_sweeps": 200, "moves": moves}
     names = ("energy", "abs_magnetization")
     values, errors, old_errors = ([], [], []), ([], []), ([], [])
     for seed in range(n_seeds):
@@ -110,14 +111,14 @@ def honesty(n_seeds):
         # the same chains again (the table's seed derivation), for the 2-block jackknife
         run_seed = check_random_state(seed).randint(0, 2**31 - 1, size=1)[0]
         run = sample_model(model, np.ones((2, L, L), dtype=np.int8), T, n_equilibration=500,
-                           n_records=200, random_state=run_seed)
+                           n_records=200, random_state=run_seed, moves=moves)
         bins = bin_means(observable_series(run, L * L))
         for k, (name, column) in enumerate(zip(names, (0, 2))):
             values[k].append(row[name])
             errors[k].append(row[name + "_err"])
             old_errors[k].append(jackknife(bins, lambda mu, c=column: mu[c])[1])
-    print(f"Error-bar honesty: {L}x{L} Ising, T = {T}, 2 chains x 200 sweeps, {n_seeds} seeds "
-          "(std of estimates / mean reported error; 1 is honest)")
+    print(f"Error-bar honesty: {L}x{L} Ising, T = {T}, 2 chains x 200 sweeps, moves={moves!r}, "
+          f"{n_seeds} seeds (std of estimates / mean reported error; 1 is honest)")
     print(f"{'observable':<20}{'std':>10}{'mean err':>10}{'ratio':>8}{'old err':>10}"
           f"{'old ratio':>11}")
     for k, name in enumerate(names):
@@ -127,9 +128,9 @@ def honesty(n_seeds):
               f"{spread / old:>11.2f}", flush=True)
 
 
-def kaufman(sizes, T=2.269):
+def kaufman(sizes, T=2.269, moves="auto"):
     """Default adaptive runs near T_c against Kaufman's exact energy, with their run time."""
-    print(f"Default thermodynamics([{T}], L) of Ising against Kaufman "
+    print(f"Default thermodynamics([{T}], L, moves={moves!r}) of Ising against Kaufman "
           f"({numba.config.NUMBA_NUM_THREADS} threads)")
     print(f"{'L':>5}{'energy':>11}{'err':>9}{'exact':>11}{'dev/err':>9}{'ESS e':>8}{'R-hat e':>9}"
           f"{'R-hat |m|':>10}{'conv':>6}{'sweeps':>9}{'time s':>8}")
@@ -138,7 +139,7 @@ def kaufman(sizes, T=2.269):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             row = MetropolisSimulator(IsingModel(), random_state=0).thermodynamics(
-                [T], L).iloc[0]
+                [T], L, moves=moves).iloc[0]
         elapsed = time.perf_counter() - start
         if L == 8:
             continue
@@ -157,10 +158,12 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="shorter timings; diagnostics without the 256x256 run")
     parser.add_argument("--seeds", type=int, default=30, help="seeds of the honesty ratio (30)")
+    parser.add_argument("--moves", choices=("auto", "metropolis"), default="auto",
+                        help="moves of the diagnostics runs (the default of thermodynamics)")
     args = parser.parse_args()
     if args.section == "diagnostics":
-        honesty(args.seeds)
-        kaufman((128,) if args.quick else (128, 256))
+        honesty(args.seeds, args.moves)
+        kaufman((128,) if args.quick else (128, 256), moves=args.moves)
         return
     budget = 0.3 if args.quick else 1.0
     numba.set_num_threads(1)
