@@ -32,6 +32,7 @@ import numba
 import numpy as np
 
 from ..montecarlo import LANES, fill_lanes, order_parameter, propose, seed_lanes
+from ..montecarlo.specialise import specialise
 from ..sites import site_state
 
 __all__ = ["table_sweep", "binary_table_sweep_2x2", "sweep_for", "acceptance_beta"]
@@ -219,65 +220,61 @@ def _apply(config, codes, tile_energy, tables, classes, a, b, sites, draws, move
                 tile_energy[t] = tables[code]
 
 
-def _make_sweep(decide):
-    """Compile the colour-class sweep around one decide pass."""
-
-    @numba.njit(cache=True)
-    def sweep(config, rng_state, params, table, energy, n_sweeps, thin, rec_energy,
-              rec_magnet, rec_snapshots):
-        tables, window_sites = params[0], params[2]
-        sites = (params[3], params[4], params[5])
-        classes = (params[6], params[7], params[8], params[9], params[10])
-        binary = sites[0] == 2
-        beta = table[0]
-        Ly, Lx = config.shape
-        Py, Px = classes[0].shape[0], classes[1].shape[0]
-        n_class = classes[0].shape[2] * classes[1].shape[2]
-        codes = _initial_codes(config, window_sites, sites[0], sites[1], sites[2])
-        tile_energy = np.empty(codes.shape[0])
-        for t in range(codes.shape[0]):
-            tile_energy[t] = tables[codes[t]]
-        lanes = seed_lanes(rng_state)
-        per_draw = 2 if binary else 1  # moves per 64-bit draw: 32 bits each
-        draws = np.empty(((n_class + per_draw * LANES - 1) // (per_draw * LANES), LANES),
-                         dtype=np.uint64)
-        flat_draws = draws.reshape(-1)
-        low_bits = np.empty(n_class, dtype=np.uint32)
-        lists = (np.empty(n_class, dtype=np.uint64), np.empty(n_class),
-                 np.empty(n_class, dtype=np.uint64), np.empty(n_class))
-        n_accepted = 0
-        record = 0
-        for sweep_index in range(1, n_sweeps + 1):
-            for a in range(Py):
-                for b in range(Px):
-                    fill_lanes(lanes, draws)
-                    if binary:
-                        low_bits[:] = flat_draws.view(np.uint32)[:n_class]
-                    else:
-                        for s in range(n_class):
-                            low_bits[s] = np.uint32(flat_draws[s] & np.uint64(0xFFFFFFFF))
-                    count = decide(config, codes, tile_energy, tables, classes, a, b, sites,
-                                   beta, flat_draws, low_bits, lists)
-                    _apply(config, codes, tile_energy, tables, classes, a, b, sites,
-                           flat_draws, lists[0], count)
-                    for q in range(count):
-                        energy += lists[1][q]
-                    n_accepted += np.int64(count)
-            if thin > 0 and sweep_index % thin == 0 and record < rec_energy.shape[0]:
-                rec_energy[record] = energy
-                rec_magnet[record] = order_parameter(config, sites) * Ly * Lx
-                if rec_snapshots.shape[0] > 0:
-                    rec_snapshots[record] = config
-                record += 1
-        return energy, n_accepted
-
-    return sweep
+def _sweep_template(config, rng_state, params, table, energy, n_sweeps, thin, rec_energy,
+                    rec_magnet, rec_snapshots):
+    """The colour-class sweep around a decide pass, bound as the global ``decide`` by
+    :func:`~skdcl.montecarlo.specialise.specialise`."""
+    tables, window_sites = params[0], params[2]
+    sites = (params[3], params[4], params[5])
+    classes = (params[6], params[7], params[8], params[9], params[10])
+    binary = sites[0] == 2
+    beta = table[0]
+    Ly, Lx = config.shape
+    Py, Px = classes[0].shape[0], classes[1].shape[0]
+    n_class = classes[0].shape[2] * classes[1].shape[2]
+    codes = _initial_codes(config, window_sites, sites[0], sites[1], sites[2])
+    tile_energy = np.empty(codes.shape[0])
+    for t in range(codes.shape[0]):
+        tile_energy[t] = tables[codes[t]]
+    lanes = seed_lanes(rng_state)
+    per_draw = 2 if binary else 1  # moves per 64-bit draw: 32 bits each
+    draws = np.empty(((n_class + per_draw * LANES - 1) // (per_draw * LANES), LANES),
+                     dtype=np.uint64)
+    flat_draws = draws.reshape(-1)
+    low_bits = np.empty(n_class, dtype=np.uint32)
+    lists = (np.empty(n_class, dtype=np.uint64), np.empty(n_class),
+             np.empty(n_class, dtype=np.uint64), np.empty(n_class))
+    n_accepted = 0
+    record = 0
+    for sweep_index in range(1, n_sweeps + 1):
+        for a in range(Py):
+            for b in range(Px):
+                fill_lanes(lanes, draws)
+                if binary:
+                    low_bits[:] = flat_draws.view(np.uint32)[:n_class]
+                else:
+                    for s in range(n_class):
+                        low_bits[s] = np.uint32(flat_draws[s] & np.uint64(0xFFFFFFFF))
+                count = decide(config, codes, tile_energy, tables, classes, a, b,  # noqa: F821
+                               sites, beta, flat_draws, low_bits, lists)
+                _apply(config, codes, tile_energy, tables, classes, a, b, sites,
+                       flat_draws, lists[0], count)
+                for q in range(count):
+                    energy += lists[1][q]
+                n_accepted += np.int64(count)
+        if thin > 0 and sweep_index % thin == 0 and record < rec_energy.shape[0]:
+            rec_energy[record] = energy
+            rec_magnet[record] = order_parameter(config, sites) * Ly * Lx
+            if rec_snapshots.shape[0] > 0:
+                rec_snapshots[record] = config
+            record += 1
+    return energy, n_accepted
 
 
 #: The colour-class sweep of any tabulated EDNN with one shared table.
-table_sweep = _make_sweep(_decide)
+table_sweep = specialise(_sweep_template, {"decide": _decide})
 #: The same, unrolled for two-state sites held by 2 x 2 tiles (focus 2 with context 1).
-binary_table_sweep_2x2 = _make_sweep(_decide_binary_2x2)
+binary_table_sweep_2x2 = specialise(_sweep_template, {"decide": _decide_binary_2x2})
 
 
 def sweep_for(classes, two_state):
