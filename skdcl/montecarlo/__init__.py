@@ -6,6 +6,7 @@ module                   what it holds
 :mod:`.kernel`           :class:`LocalKernel`, the protocol energy models implement, with the
                          proposal (:func:`propose`) and acceptance (:func:`accept`) rules
 :mod:`.streams`          one xoshiro256** stream per chain, and vector lanes
+:mod:`.records`          the chains' state between calls and a run's records
 :mod:`.engine`           compiled multi-chain sweeps, batched sweeps for models without a
                          kernel, the measurement loop shared by the simulator and data sets
 :mod:`.specialise`       the engine's drivers specialised to a kernel, cached on disk

@@ -45,8 +45,8 @@ import numpy as np
 
 from ..sites import SiteVariables
 from .checkerboard import ising_acceptance_table, ising_checkerboard_sweep
-from .engine import MetropolisRun
 from .kernel import accept, propose
+from .records import MetropolisRun
 from .statistics import order_parameter
 from .streams import uniform, xoshiro
 
