@@ -1,12 +1,11 @@
 """Snapshot data sets from exact Monte Carlo, the shared test set, and exact references."""
 
-import numbers
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 from .exact import enumerate_exact, ising_exact
-from .lattice import check_lattice_size, check_temperature
+from .lattice import check_count, check_lattice_size, check_temperature
 from .montecarlo import sample_model
 
 __all__ = ["make_snapshots", "make_protocol_test_set", "PROTOCOL_TEMPERATURES", "ising_exact",
@@ -66,10 +65,10 @@ def make_snapshots(model, L, T, n_samples, *, n_equilibration=1000, thin=10, n_c
     """
     shape = check_lattice_size(L)
     T = check_temperature(T)
-    n_samples = _check_count(n_samples, "n_samples", 1)
-    n_equilibration = _check_count(n_equilibration, "n_equilibration", 0)
-    thin = _check_count(thin, "thin", 1)
-    n_chains = min(n_samples, 64) if n_chains is None else _check_count(n_chains, "n_chains", 1)
+    n_samples = check_count(n_samples, "n_samples", 1)
+    n_equilibration = check_count(n_equilibration, "n_equilibration", 0)
+    thin = check_count(thin, "thin", 1)
+    n_chains = min(n_samples, 64) if n_chains is None else check_count(n_chains, "n_chains", 1)
     if init not in ("random", "ordered"):
         raise ValueError(f"init must be 'random' or 'ordered', got {init!r}.")
     rng = check_random_state(random_state)
@@ -123,9 +122,3 @@ def make_protocol_test_set(model, L, n_per_temperature, *, temperatures=PROTOCOL
         parts.append(model.sites.random(n_per_temperature, check_lattice_size(L), rng))
         labels.append(np.full(n_per_temperature, np.inf))
     return np.concatenate(parts), np.concatenate(labels)
-
-
-def _check_count(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-    return int(value)

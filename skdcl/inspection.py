@@ -5,11 +5,10 @@ Hamiltonian, a fitted EDNN or sequence model, the pseudo-likelihood baseline) an
 beside each other.
 """
 
-from numbers import Integral
 
 import numpy as np
 
-from .lattice import check_snapshots
+from .lattice import check_count, check_snapshots
 
 __all__ = ["local_energy_map", "cheapest_moves", "effective_couplings", "coupling_map"]
 
@@ -103,8 +102,7 @@ def _offsets(radius):
 
 
 def _check_radius(radius, shape):
-    if not isinstance(radius, Integral) or isinstance(radius, bool) or radius < 1:
-        raise ValueError(f"radius must be an int >= 1, got {radius!r}.")
+    check_count(radius, "radius", 1)
     if 2 * radius >= min(shape):
         raise ValueError(f"radius must be below half the lattice side so that every displacement "
                          f"names a distinct pair; got radius={radius} on a lattice of shape "

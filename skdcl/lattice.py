@@ -18,6 +18,7 @@ __all__ = [
     "MAX_SITES",
     "check_snapshots",
     "check_temperature",
+    "check_count",
     "check_observation_temperature",
     "check_lattice_size",
     "ordering_permutation",
@@ -87,6 +88,31 @@ def check_temperature(T, name="T"):
     if not np.isfinite(T) or T <= 0:
         raise ValueError(f"{name} must be finite and > 0, got {T!r}.")
     return T
+
+
+def check_count(value, name, low=0):
+    """Validate a count: an int (not a bool) of at least ``low``.
+
+    Parameters
+    ----------
+    value : int
+    name : str
+        Name of the argument, used in error messages.
+    low : int, default=0
+
+    Returns
+    -------
+    value : int
+
+    Examples
+    --------
+    >>> check_count(3, "n_chains", 1)
+    3
+    """
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    if not integral or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
+    return int(value)
 
 
 def check_observation_temperature(y, n_samples, name="T_obs"):

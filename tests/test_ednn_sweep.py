@@ -10,7 +10,7 @@ from skdcl import IsingModel, PottsModel
 from skdcl.datasets import make_snapshots
 from skdcl.ednn import EDNNEnergyModel
 from skdcl.ednn._geometry import colour_classes, tile_geometry
-from skdcl.ednn._sweep import _LOG_BOUNDS, _N_BUCKETS, binary_table_sweep_2x2, table_sweep
+from skdcl.ednn._sweep import _LOG_BOUNDS, _N_BUCKETS, colour_sweep
 from skdcl.montecarlo import ChainState, run_chains, seed_streams
 
 TINY = dict(hidden_layer_sizes=(8, 8), epochs=2, random_state=0)
@@ -78,7 +78,7 @@ def test_log_bounds_bracket_minus_log_u_in_every_bucket():
 
 
 def test_kernel_has_a_sweep_only_where_the_lattice_splits_into_colours(ising_ednn):
-    assert ising_ednn.local_kernel((8, 8)).sweep is binary_table_sweep_2x2
+    assert ising_ednn.local_kernel((8, 8)).sweep is colour_sweep(unrolled=True)
     assert ising_ednn.local_kernel((4, 6)).sweep is None  # the per-site path
     X = IsingModel().random_configurations(20, 4, random_state=0)
     unshared = EDNNEnergyModel(**{**TINY, "shared": False}).fit(X, IsingModel().energy(X))
@@ -103,7 +103,8 @@ def test_generic_and_unrolled_sweeps_make_the_same_moves(ising_ednn):
     configs = IsingModel().random_configurations(3, 8, random_state=1)
     kernel = ising_ednn.local_kernel((8, 8))
     a, run_a = _run(kernel, ising_ednn, configs, 2.5, 20)
-    b, run_b = _run(kernel._replace(sweep=table_sweep), ising_ednn, configs, 2.5, 20)
+    generic = kernel._replace(sweep=colour_sweep(unrolled=False))
+    b, run_b = _run(generic, ising_ednn, configs, 2.5, 20)
     np.testing.assert_array_equal(a.configs, b.configs)
     np.testing.assert_array_equal(run_a.accepted, run_b.accepted)
     # the energy changes of a move are summed in another order

@@ -29,7 +29,7 @@ def test_replica_exchange_table_agrees_with_exact_enumeration():
     assert np.isnan(rates[3.0]) and np.all((rates.drop(3.0) > 0.2) & (rates.drop(3.0) < 1))
 
 
-def test_replica_exchange_rescues_a_spin_glass_at_low_temperature():
+def test_replica_exchange_table_of_a_spin_glass_at_low_temperature_is_exact():
     model = EdwardsAndersonModel(L=4, random_state=2)
     temperatures = np.geomspace(0.3, 1.5, 6)
     exact = enumerate_exact(model, (4, 4), temperatures)

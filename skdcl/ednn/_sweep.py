@@ -35,7 +35,7 @@ from ..montecarlo import LANES, fill_lanes, order_parameter, propose, seed_lanes
 from ..montecarlo.specialise import specialise
 from ..sites import site_state
 
-__all__ = ["table_sweep", "binary_table_sweep_2x2", "sweep_for", "acceptance_beta"]
+__all__ = ["sweep_for", "colour_sweep", "acceptance_beta"]
 
 #: Bits of a 32-bit uniform that pick its bucket of ``-log u`` bounds.
 _BUCKET_BITS = 11
@@ -271,10 +271,26 @@ def _sweep_template(config, rng_state, params, table, energy, n_sweeps, thin, re
     return energy, n_accepted
 
 
-#: The colour-class sweep of any tabulated EDNN with one shared table.
-table_sweep = specialise(_sweep_template, {"decide": _decide})
-#: The same, unrolled for two-state sites held by 2 x 2 tiles (focus 2 with context 1).
-binary_table_sweep_2x2 = specialise(_sweep_template, {"decide": _decide_binary_2x2})
+#: Specialised sweeps, built on first use (not at import).
+_SWEEPS = {}
+
+
+def colour_sweep(unrolled):
+    """The colour-class sweep around the generic or the unrolled decide pass.
+
+    Parameters
+    ----------
+    unrolled : bool
+        The pass unrolled for two-state sites held by 2 x 2 tiles (focus 2 with context 1).
+
+    Returns
+    -------
+    sweep : numba dispatcher
+    """
+    if unrolled not in _SWEEPS:
+        decide = _decide_binary_2x2 if unrolled else _decide
+        _SWEEPS[unrolled] = specialise(_sweep_template, {"decide": decide})
+    return _SWEEPS[unrolled]
 
 
 def sweep_for(classes, two_state):
@@ -291,4 +307,4 @@ def sweep_for(classes, two_state):
     sweep : numba dispatcher
     """
     uniform = (np.all(classes["row_counts"] == 2) and np.all(classes["col_counts"] == 2))
-    return binary_table_sweep_2x2 if uniform and two_state else table_sweep
+    return colour_sweep(bool(uniform and two_state))

@@ -37,12 +37,12 @@ Metropolis sweep computed from the same bonds (:func:`metropolis_sweep`), so tha
 code is built per model.
 """
 
-import numbers
 from typing import NamedTuple
 
 import numba
 import numpy as np
 
+from ..lattice import check_count
 from ..sites import SiteVariables
 from .checkerboard import ising_acceptance_table, ising_checkerboard_sweep
 from .kernel import accept, propose
@@ -472,9 +472,7 @@ def run_clusters(cluster_kernel, state, temperature, n_sweeps, *, sites=None,
     _check_kernel(cluster_kernel, (Ly, Lx), sites)
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}.")
-    if (isinstance(clusters_per_sweep, bool) or not isinstance(clusters_per_sweep, numbers.Integral)
-            or clusters_per_sweep < 1):
-        raise ValueError(f"clusters_per_sweep must be an int >= 1, got {clusters_per_sweep!r}.")
+    check_count(clusters_per_sweep, "clusters_per_sweep", 1)
     beta = 1.0 / float(temperature)
     neighbours, weights, thresholds = site_bonds(cluster_kernel, beta)
     rec_energy = np.zeros((n_chains, n_records))

@@ -8,13 +8,14 @@ exchange across all temperatures of the table. :meth:`MetropolisSimulator.thermo
 """
 
 import itertools
-from numbers import Integral, Real
+from numbers import Real
 
 import numba
 import numpy as np
 from sklearn.utils import check_random_state
 
 from .._logging import progress
+from ..lattice import check_count
 from .diagnostics import check_convergence
 from .engine import ChainState, run_model
 from .statistics import OBSERVABLES, thermodynamic_observables
@@ -44,12 +45,6 @@ DEFAULT_EQUILIBRATION = 500
 MOVES = ("auto", "metropolis", "cluster")
 
 
-def _check_count(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-    return int(value)
-
-
 def check_run_settings(n_chains, n_sweeps, n_equilibration, thin, init, max_sweeps,
                        target_ess, moves="metropolis", replica_exchange=False):
     """The run settings of a thermodynamics table, checked, as a dict.
@@ -65,14 +60,14 @@ def check_run_settings(n_chains, n_sweeps, n_equilibration, thin, init, max_swee
     if not auto:
         if isinstance(n_sweeps, str):
             raise ValueError(f"n_sweeps must be 'auto' or an int >= 2, got {n_sweeps!r}.")
-        _check_count("n_sweeps", n_sweeps, 2)
+        check_count(n_sweeps, "n_sweeps", 2)
     if n_equilibration is None:
         n_equilibration = 0 if auto else DEFAULT_EQUILIBRATION
-    settings = {"n_chains": _check_count("n_chains", n_chains, 1),
+    settings = {"n_chains": check_count(n_chains, "n_chains", 1),
                 "n_sweeps": "auto" if auto else int(n_sweeps),
-                "n_equilibration": _check_count("n_equilibration", n_equilibration, 0),
-                "thin": _check_count("thin", thin, 1),
-                "max_sweeps": _check_count("max_sweeps", max_sweeps, FIRST_ROUND),
+                "n_equilibration": check_count(n_equilibration, "n_equilibration", 0),
+                "thin": check_count(thin, "thin", 1),
+                "max_sweeps": check_count(max_sweeps, "max_sweeps", FIRST_ROUND),
                 "target_ess": target_ess, "init": init, "moves": moves,
                 "replica_exchange": replica_exchange}
     if init not in ("ordered", "random"):

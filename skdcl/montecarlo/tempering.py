@@ -22,13 +22,12 @@ parallel loop then costs more than the work (results do not depend on the number
 """
 
 from contextlib import contextmanager
-from numbers import Integral
 
 import numba
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..lattice import check_snapshots, check_temperature
+from ..lattice import check_count, check_snapshots, check_temperature
 from .engine import ChainState, MetropolisRun, run_model
 from .streams import seed_streams
 
@@ -291,8 +290,10 @@ def sample_tempering(model, configs, temperatures, *, n_equilibration, n_records
     (2,)
     """
     temperatures = _check_temperatures(temperatures)
-    _check_counts(n_equilibration=(n_equilibration, 0), n_records=(n_records, 1),
-                  thin=(thin, 1), swap_every=(swap_every, 1))
+    for name, value, low in (("n_equilibration", n_equilibration, 0),
+                             ("n_records", n_records, 1), ("thin", thin, 1),
+                             ("swap_every", swap_every, 1)):
+        check_count(value, name, low)
     if not isinstance(store_snapshots, (bool, np.bool_)):
         raise ValueError(f"store_snapshots must be a bool, got {store_snapshots!r}.")
     configs = _check_configs(model, configs, len(temperatures))
@@ -324,12 +325,6 @@ def _check_temperatures(temperatures):
     if np.any(np.diff(values) <= 0):
         raise ValueError(f"temperatures must be strictly increasing, got {values.tolist()}.")
     return values
-
-
-def _check_counts(**counts):
-    for name, (value, low) in counts.items():
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
 
 
 def _check_configs(model, configs, n_temperatures):
