@@ -150,17 +150,23 @@ def speed(repeats=5, seconds=0.2, **params):
     print(f"Metropolis spin-flip attempts per ns of CPU time, one thread, T = {T}, medians of "
           f"{repeats} interleaved repeats (ratios: medians of the ratios within a repeat)")
     print("exact: Ising vectorised checkerboard sweep; exact/site: the same model through the "
-          "per-site path; EDNN sweep: tabulated EDNN, colour-class sweep; EDNN site: tabulated "
-          "EDNN, per-site path")
-    print(f"{'L':>5}{'chains':>8}{'exact':>8}{'exact/site':>12}{'EDNN sweep':>12}"
-          f"{'EDNN site':>11}{'sweep/exact':>13}{'sweep/site':>12}{'EDNN net':>10}")
-    for L, n_chains in ((16, 16), (64, 1), (64, 16), (256, 1)):
+          "per-site path; EDNN lanes: tabulated EDNN, lane sweep (groups of 32 chains side by "
+          "side, the default with 32 or more chains); EDNN sweep: colour-class sweep of one "
+          "chain at a time (the default with fewer); EDNN site: per-site path")
+    print(f"{'L':>5}{'chains':>8}{'exact':>8}{'exact/site':>12}{'EDNN lanes':>12}"
+          f"{'EDNN sweep':>12}{'EDNN site':>11}{'lanes/exact':>13}{'sweep/exact':>13}"
+          f"{'EDNN net':>10}")
+    for L, n_chains in ((16, 32), (64, 1), (64, 16), (64, 32), (64, 64), (256, 32)):
         exact_kernel = ising.local_kernel((L, L))
         table_kernel = estimator.local_kernel((L, L))
         runs = {"exact": (exact_kernel, ising),
                 "exact/site": (exact_kernel._replace(sweep=None), ising),
-                "sweep": (table_kernel, estimator),
-                "site": (table_kernel._replace(sweep=None, acceptance_table=None), estimator)}
+                "lanes": (table_kernel, estimator),
+                "sweep": (table_kernel._replace(lane_sweep=None, lane_width=0), estimator),
+                "site": (table_kernel._replace(sweep=None, lane_sweep=None, lane_width=0,
+                                               acceptance_table=None), estimator)}
+        if n_chains < table_kernel.lane_width:
+            del runs["lanes"]
         states = {name: _chains(model, L, n_chains) for name, (_, model) in runs.items()}
         for name, (kernel, _) in runs.items():
             _rate(kernel, states[name], T, 0.0)  # compile
@@ -169,13 +175,14 @@ def speed(repeats=5, seconds=0.2, **params):
             for name, (kernel, _) in runs.items():
                 rates[name].append(_rate(kernel, states[name], T, seconds))
         rates = {name: np.array(values) for name, values in rates.items()}
+        rates.setdefault("lanes", np.full(repeats, np.nan))
         median = {name: float(np.median(values)) for name, values in rates.items()}
         net = (_rate(network._network_kernel((L, L)), _chains(network, L, n_chains), T, 0.3)
                if L == 16 else np.nan)
         print(f"{L:>5}{n_chains:>8}{median['exact']:>8.3f}{median['exact/site']:>12.3f}"
-              f"{median['sweep']:>12.3f}{median['site']:>11.3f}"
-              f"{np.median(rates['sweep'] / rates['exact']):>13.3f}"
-              f"{np.median(rates['sweep'] / rates['site']):>12.2f}{net:>10.4f}", flush=True)
+              f"{median['lanes']:>12.3f}{median['sweep']:>12.3f}{median['site']:>11.3f}"
+              f"{np.median(rates['lanes'] / rates['exact']):>13.3f}"
+              f"{np.median(rates['sweep'] / rates['exact']):>13.3f}{net:>10.4f}", flush=True)
     _keras_rate(estimator, X)
 
 

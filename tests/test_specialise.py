@@ -37,6 +37,25 @@ def test_each_specialisation_runs_its_own_functions():
     assert first.stats.cache_path is not None
 
 
+def _table_template(values):
+    out = np.empty_like(values)
+    for k in range(values.shape[0]):
+        out[k] = TABLE[values[k]]  # noqa: F821
+    return out
+
+
+def test_bound_arrays_are_constants_of_their_own_cached_specialisation():
+    first = specialise(_table_template, {"TABLE": np.array([1.0, 2.0, 3.0])})
+    second = specialise(_table_template, {"TABLE": np.array([1.0, 2.0, 4.0])})
+    again = specialise(_table_template, {"TABLE": np.array([1.0, 2.0, 3.0])})
+    indices = np.array([2, 0])
+    np.testing.assert_array_equal(first(indices), [3.0, 1.0])
+    np.testing.assert_array_equal(second(indices), [4.0, 1.0])
+    assert first.py_func.__qualname__ == again.py_func.__qualname__
+    assert first.py_func.__qualname__ != second.py_func.__qualname__
+    assert first.stats.cache_path is not None
+
+
 def test_functions_without_a_source_file_are_compiled_in_memory_only():
     namespace = {}
     exec("import numba\n@numba.njit\ndef f(x):\n    return x - 1.0\n", namespace)

@@ -19,6 +19,7 @@ import numpy as np
 from ..montecarlo import LocalKernel, accept, propose, uniform
 from ..sites import site_state
 from ._geometry import colour_classes, packed_site_tiles, tile_geometry, tile_sets
+from ._lanes import LANE_WIDTH, lane_sweep_for
 from ._sweep import acceptance_beta, sweep_for
 
 __all__ = ["MAX_TABLE_STATES", "ACTIVATIONS", "table_kernel", "network_kernel", "TileCodes",
@@ -50,7 +51,9 @@ def table_kernel(network, shape, energy_scale):
     kernel : LocalKernel
         With a specialised ``site_update`` and ``init_aux`` (the tile codes of each chain),
         and a whole ``sweep`` over colour classes where the lattice has them
-        (:func:`._geometry.colour_classes`) and one table serves every tile.
+        (:func:`._geometry.colour_classes`) and one table serves every tile, with a
+        ``lane_sweep`` over groups of chains for two-state sites in 2 x 2 tiles
+        (:mod:`._lanes`).
     """
     sites = network.sites
     geometry = tile_geometry(shape, network.focus, network.context, sites.n_states)
@@ -61,6 +64,7 @@ def table_kernel(network, shape, energy_scale):
     n_states, offset, shift = sites.kernel_values
     classes = colour_classes(shape, network.focus, network.context, sites.n_states)
     sweep = None if classes is None or len(tables) > 1 else sweep_for(classes, sites.two_state)
+    lane_sweep = None if sweep is None else lane_sweep_for(tables[0], classes, sites.two_state)
     if sweep is None:
         classes = {"row_index": np.zeros((0, 0, 0), np.uint64),
                    "col_index": np.zeros((0, 0, 0), np.uint64),
@@ -72,7 +76,8 @@ def table_kernel(network, shape, energy_scale):
     return LocalKernel(table_delta, params, table_update,
                        acceptance_table=None if sweep is None else acceptance_beta,
                        random_bits=32 if sites.two_state else 64,
-                       init_aux=TileCodes(windows, sites.kernel_values), sweep=sweep)
+                       init_aux=TileCodes(windows, sites.kernel_values), sweep=sweep,
+                       lane_sweep=lane_sweep, lane_width=LANE_WIDTH if lane_sweep else 0)
 
 
 def network_kernel(network, shape, energy_scale):

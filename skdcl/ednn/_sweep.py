@@ -21,11 +21,9 @@ Each colour is updated in two passes:
 2. **apply**: the accepted moves update the configuration, the tile codes and the cached tile
    energies, and add their energy changes.
 
-The same layout runs as array operations on a GPU: one colour of every chain is one step
-(gather the codes of the ``(chains, sites, holders)`` tiles, gather the table, reduce over the
-holders, compare with the bounds, scatter the accepted codes), and the colours run one after
-the other. On a CPU the compiler does not turn the table lookups into vector gathers, so the
-decide pass runs one site after another.
+One chain's decide pass runs one site after another: the compiler does not turn its table
+lookups into vector gathers. Groups of 32 chains make the same moves with one chain per vector
+lane (:mod:`._lanes`), the layout a GPU would run too.
 """
 
 import numba

@@ -10,7 +10,9 @@ for any local energy.
 Chains run in parallel threads (``numba.prange``), each with its own random stream
 (:mod:`skdcl.montecarlo.streams`), so results are bit-identical whatever the number of threads.
 A kernel's whole-sweep function (``LocalKernel.sweep``: the Ising checkerboard, the tabulated
-EDNN's colour classes) runs instead of the site-by-site sweep on lattices with even sides. Models
+EDNN's colour classes) runs instead of the site-by-site sweep on lattices with even sides, and
+its lane sweep (``LocalKernel.lane_sweep``) takes every full group of chains it can run side by
+side. Models
 without a kernel are simulated through batched calls of their ``energy``
 (:func:`run_batched_chains`); exact pairwise models can add cluster moves
 (:mod:`skdcl.montecarlo.clusters`, ``moves=`` of :func:`run_model`).
@@ -88,10 +90,7 @@ def run_chains(kernel, state, temperature, n_sweeps, *, sites=None, thin=0, n_re
     beta = 1.0 / float(temperature)
     table = np.zeros(0) if kernel.acceptance_table is None else kernel.acceptance_table(beta)
     if n_sweeps > 0 and kernel.sweep is not None and Ly % 2 == 0 and Lx % 2 == 0:
-        _whole_chain_driver(kernel.sweep)(
-            state.configs, state.energies, state.rng_states, kernel.params, table,
-            int(n_sweeps), int(thin), records.energy, records.magnet, records.snapshots,
-            records.accepted)
+        _run_whole_sweeps(kernel, state, table, int(n_sweeps), int(thin), records)
     elif n_sweeps > 0:
         aux = (np.zeros((n_chains, 0), dtype=np.int64) if kernel.init_aux is None
                else kernel.init_aux(state.configs))
@@ -102,12 +101,30 @@ def run_chains(kernel, state, temperature, n_sweeps, *, sites=None, thin=0, n_re
     return records.result(n_sweeps * Ly * Lx)
 
 
+def _run_whole_sweeps(kernel, state, table, n_sweeps, thin, records):
+    """Whole sweeps: full groups of ``lane_width`` chains by ``lane_sweep``, the rest by
+    ``sweep``."""
+    n_chains = state.configs.shape[0]
+    split = 0
+    if kernel.lane_sweep is not None and kernel.lane_width > 0:
+        split = n_chains - n_chains % kernel.lane_width
+    parts = ((slice(0, split), _lane_driver(kernel.lane_sweep) if split else None),
+             (slice(split, n_chains), _whole_chain_driver(kernel.sweep)))
+    for chains, driver in parts:
+        if chains.stop > chains.start:
+            driver(state.configs[chains], state.energies[chains], state.rng_states[chains],
+                   kernel.params, table, n_sweeps, thin, records.energy[chains],
+                   records.magnet[chains], records.snapshots[chains], records.accepted[chains],
+                   kernel.lane_width)
+
+
 # One compiled driver per kernel function, built on first use and cached on disk
 # (:func:`~skdcl.montecarlo.specialise.specialise`). The templates below refer to the kernel's
 # functions (``sweep``, ``update``, ``sweep_chain``, ``delta_energy``) and flags as globals that
 # each specialised copy binds.
 _SITE_SWEEPERS = {}
 _WHOLE_CHAIN_DRIVERS = {}
+_LANE_DRIVERS = {}
 
 
 def _whole_chain_driver(sweep):
@@ -119,12 +136,29 @@ def _whole_chain_driver(sweep):
 
 
 def _whole_chain_template(configs, energies, rng_states, params, table, n_sweeps, thin,
-                          rec_energy, rec_magnet, rec_snapshots, accepted):
+                          rec_energy, rec_magnet, rec_snapshots, accepted, lane_width):
     for c in numba.prange(configs.shape[0]):
         energies[c], n_accepted = sweep(configs[c], rng_states[c], params, table,  # noqa: F821
                                         energies[c], n_sweeps, thin, rec_energy[c],
                                         rec_magnet[c], rec_snapshots[c])
         accepted[c] += n_accepted
+
+
+def _lane_driver(lane_sweep):
+    """The compiled driver of a kernel's lane sweep: one group of chains per thread."""
+    if lane_sweep not in _LANE_DRIVERS:
+        _LANE_DRIVERS[lane_sweep] = specialise(_lane_group_template, {"lane_sweep": lane_sweep},
+                                               parallel=True)
+    return _LANE_DRIVERS[lane_sweep]
+
+
+def _lane_group_template(configs, energies, rng_states, params, table, n_sweeps, thin, rec_energy,
+                   rec_magnet, rec_snapshots, accepted, lane_width):
+    for g in numba.prange(configs.shape[0] // lane_width):
+        group = slice(g * lane_width, (g + 1) * lane_width)
+        lane_sweep(configs[group], energies[group], rng_states[group], params,  # noqa: F821
+                   table, n_sweeps, thin, rec_energy[group], rec_magnet[group],
+                   rec_snapshots[group], accepted[group])
 
 
 def _site_sweeper(kernel):

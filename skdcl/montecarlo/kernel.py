@@ -58,6 +58,15 @@ class LocalKernel(NamedTuple):
         energy, magnetisation and (when ``rec_snapshots`` is not empty) the configuration after
         every ``thin``-th sweep while records are left, and returns the final energy and the
         number of accepted moves. See :mod:`skdcl.montecarlo.checkerboard`.
+    lane_sweep : numba dispatcher, optional
+        A fast path over ``lane_width`` chains at once (one chain per vector lane), used with
+        ``sweep`` for every full group of ``lane_width`` chains on lattices with even sides:
+        ``lane_sweep(configs, energies, rng_states, params, table, n_sweeps, thin, rec_energy,
+        rec_magnet, rec_snapshots, accepted)`` does for a group what ``sweep`` does for one
+        chain, every per-chain argument with the group's chains along its leading axis (see
+        :mod:`skdcl.ednn._lanes`).
+    lane_width : int, default=0
+        Chains per call of ``lane_sweep``.
     """
 
     delta_energy: Callable
@@ -67,6 +76,8 @@ class LocalKernel(NamedTuple):
     random_bits: int = 64
     init_aux: Callable = None
     sweep: Callable = None
+    lane_sweep: Callable = None
+    lane_width: int = 0
 
 
 #: Resolution of the tabulated Boltzmann factors used to accept most moves without calling exp.

@@ -19,6 +19,7 @@ import os
 import types
 
 import numba
+import numpy as np
 
 __all__ = ["specialise"]
 
@@ -47,6 +48,8 @@ def _fingerprint(value):
     """What identifies a bound value's code across processes, or None when nothing does."""
     if isinstance(value, (bool, int, float, str)):
         return repr(value)
+    if isinstance(value, np.ndarray):
+        return f"array({value.dtype},{value.shape},{hashlib.sha1(value.tobytes()).hexdigest()})"
     function = getattr(value, "py_func", value)
     code = getattr(function, "__code__", None)
     if code is None or not os.path.isfile(code.co_filename):
@@ -69,8 +72,9 @@ def specialise(template, bindings, **options):
     ----------
     template : function
         A plain module-level function whose code refers to the names of ``bindings`` as globals.
-    bindings : dict of str to compiled function or bool, int, float, str
-        Values of those names (a kernel's functions, flags).
+    bindings : dict of str to compiled function, ndarray or bool, int, float, str
+        Values of those names (a kernel's functions, flags, constant tables: numba freezes a
+        global array into the compiled code).
     **options
         Options of :func:`numba.njit` (``parallel``, ``inline``...); ``cache`` is decided here.
 

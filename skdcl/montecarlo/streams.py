@@ -112,7 +112,7 @@ def seed_lanes(state):
 
 
 @numba.njit(cache=True, inline="always")
-def fill_lanes(lanes, out):
+def fill_lanes(lanes, out, width=LANES):
     """Next outputs of every lane, with vector instructions (compiled; call it from numba code).
 
     The loop over lanes vectorises: xoshiro256** with its multiplications by 5 and 9 written as
@@ -120,13 +120,15 @@ def fill_lanes(lanes, out):
 
     Parameters
     ----------
-    lanes : ndarray of uint64, shape (4, LANES)
-        Lane states from :func:`seed_lanes`, advanced in place.
-    out : ndarray of uint64, shape (m, LANES)
+    lanes : ndarray of uint64, shape (4, width)
+        Lane states (from :func:`seed_lanes`, or one chain's stream per lane), advanced in place.
+    out : ndarray of uint64, shape (m, width)
         Receives the next m outputs: ``out[r, k]`` is the r-th output of lane k.
+    width : int, default=LANES
+        Number of lanes, a compile-time constant where the caller's is.
     """
     for r in range(out.shape[0]):
-        for k in range(LANES):
+        for k in range(width):
             s0, s1, s2, s3 = lanes[0, k], lanes[1, k], lanes[2, k], lanes[3, k]
             x = _rotl((s1 << numba.uint64(2)) + s1, 7)
             out[r, k] = (x << numba.uint64(3)) + x
