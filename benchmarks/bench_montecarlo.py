@@ -13,6 +13,10 @@ T = 2.3 with 2 chains of 200 sweeps, beside the 2-block-per-chain jackknife used
 runs; then default (adaptive) runs of 128x128 and 256x256 Ising at T = 2.269 against Kaufman's
 exact energy, with their diagnostics and run time (all threads).
 
+Replica exchange and cluster moves have their own scripts (``bench_tempering.py``,
+``bench_clusters.py``), and Monte Carlo under a learned model (the tabulated EDNN's colour and
+lane sweeps against the exact sweep, timed in the same run) is ``bench_ednn.py speed``.
+
 Run: ``python benchmarks/bench_montecarlo.py [speed | diagnostics] [--quick] [--seeds N]
 [--moves auto|metropolis]``
 """
