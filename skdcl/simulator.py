@@ -192,8 +192,9 @@ class MetropolisSimulator(TransformerMixin, BaseEstimator):
         n_sweeps : "auto" or int, default="auto"
             Measured sweeps per chain, or "auto" to let the diagnostics decide.
         n_equilibration : int, default=None
-            Sweeps per chain discarded before measuring. None: 500 with an int ``n_sweeps``, none
-            beyond the discarded rounds with ``"auto"``.
+            Sweeps per chain discarded before measuring. None: 500 with an int ``n_sweeps``,
+            1024 (one first round) with ``"auto"``, whose later rounds also discard every sweep
+            before them.
         thin : int, default=1
             Measure every ``thin`` sweeps (with ``"auto"``, at most 256 and the least thinning:
             long rounds record at most 8192 times per chain).

@@ -10,8 +10,9 @@ from skdcl.datasets import make_snapshots
 from skdcl.interactions import (
     LocalInteractionModel,
     _loss_and_gradient,
-    _one_standard_error,
+    _strongest_within_errors,
     code_orbits,
+    local_part,
     low_order_part,
     window_codes,
 )
@@ -66,10 +67,24 @@ def test_gradient_matches_finite_differences(q, ising):
         assert numeric == pytest.approx(grad[index], rel=1e-5, abs=1e-6)
 
 
-def test_one_standard_error_rule():
-    excess = {10.0: (0.5, 0.1), 1.0: (0.05, 0.1), 0.1: (0.0, 0.0)}
-    assert _one_standard_error([10.0, 1.0, 0.1], excess) == 1.0
-    assert _one_standard_error([10.0, 0.1], {10.0: (0.5, 0.1), 0.1: (0.0, 0.0)}) == 0.1
+def test_the_strongest_penalty_within_the_allowed_errors_is_chosen():
+    excess = {10.0: (0.5, 0.1), 1.0: (0.14, 0.1), 0.1: (0.0, 0.0)}
+    assert _strongest_within_errors([10.0, 1.0, 0.1], excess) == 1.0  # 1.4 errors off
+    assert _strongest_within_errors([10.0, 1.0, 0.1], excess, n_errors=1.0) == 0.1
+    assert _strongest_within_errors([10.0, 0.1], {10.0: (0.5, 0.1), 0.1: (0.0, 0.0)}) == 0.1
+
+
+def test_local_part_keeps_nearest_neighbour_bonds_and_drops_distant_pairs():
+    rng = np.random.RandomState(1)
+    table = rng.normal(size=3**9)
+    local = local_part(table, 3)
+    np.testing.assert_allclose(local_part(local, 3), local, atol=1e-12)  # a projection
+    np.testing.assert_allclose(local_part(low_order_part(table, 3), 3), local, atol=1e-12)
+    digits = (np.arange(3**9)[:, None] // 3 ** np.arange(9)) % 3
+    bond = (digits[:, 4] == digits[:, 5]).astype(float)  # centre and its neighbour along x
+    diagonal = (digits[:, 0] == digits[:, 4]).astype(float)
+    np.testing.assert_allclose(local_part(bond, 3), bond, atol=1e-12)
+    np.testing.assert_allclose(local_part(diagonal, 3), diagonal.mean(), atol=1e-12)
 
 
 def test_recovers_a_field_and_unequal_couplings():

@@ -62,7 +62,9 @@ def check_run_settings(n_chains, n_sweeps, n_equilibration, thin, init, max_swee
             raise ValueError(f"n_sweeps must be 'auto' or an int >= 2, got {n_sweeps!r}.")
         check_count(n_sweeps, "n_sweeps", 2)
     if n_equilibration is None:
-        n_equilibration = 0 if auto else DEFAULT_EQUILIBRATION
+        # all chains start alike (init="ordered"), so a transient shared by every chain is one
+        # that R-hat cannot see: adaptive runs discard a first round's worth of sweeps
+        n_equilibration = FIRST_ROUND if auto else DEFAULT_EQUILIBRATION
     settings = {"n_chains": check_count(n_chains, "n_chains", 1),
                 "n_sweeps": "auto" if auto else int(n_sweeps),
                 "n_equilibration": check_count(n_equilibration, "n_equilibration", 0),

@@ -51,8 +51,9 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
       a translation-invariant system): every interaction within 3x3 windows is fitted to the
       snapshots by convex pseudo-likelihood
       (:class:`~skdcl.interactions.LocalInteractionModel`, tied by the detected symmetries,
-      many-spin terms kept only where the held-out snapshots demand them) and labels the
-      set; the sequence model's own energies stay in ``labels_`` for comparison;
+      many-spin terms and distant pairs kept only where the held-out snapshots demand them)
+      and labels the set; the sequence model's own energies stay in ``labels_`` for
+      comparison;
     * otherwise the sequence model's energies ``-T_obs log P`` label the set and the EDNN is
       refined afterwards on the snapshots (``"scale"``, ``"output"`` or ``"all"``).
 
@@ -309,7 +310,8 @@ class DCLPipeline(LearnedEnergyMixin, BaseEstimator):
         self.interactions_ = LocalInteractionModel(
             symmetry=self.symmetry_.generators, random_state=self._seed(rng),
             **_site_parameters(self.sites_)).fit(X, self.T_obs_)
-        self._log(f"penalty on interactions of 3 or more spins: {self.interactions_.penalty_:g}")
+        self._log("penalty on interactions of 3 or more spins and on pairs beyond nearest "
+                  f"neighbours: {self.interactions_.penalty_:g}")
         self.labels_ = dict(self.labels_, sequence_energy=self.labels_["energy"],
                             energy=self.interactions_.predict(self.labels_["X"]))
         self.timings_["interactions"] = time.perf_counter() - start
