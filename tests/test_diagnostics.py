@@ -76,6 +76,17 @@ def test_split_rhat_is_one_for_iid_chains_and_flags_disagreement():
     assert split_rhat(drifting) > RHAT_THRESHOLD
 
 
+def test_split_rhat_ignores_rounding_in_running_energy_sums():
+    # cold chains: mostly the ground state (-640), now and then an excitation (+8); each chain
+    # carries the energy as a running sum, so its ground state is off in the last bits
+    rng = np.random.default_rng(6)
+    levels = -640.0 + 8.0 * (rng.random((8, 4000)) < 0.05)
+    rounding = 1e-12 * np.arange(1, 9)[:, None]
+    assert split_rhat(levels + rounding) < RHAT_THRESHOLD
+    assert split_rhat(levels + rounding) == pytest.approx(split_rhat(levels))
+    assert split_rhat(levels + rounding * 1e9) > RHAT_THRESHOLD  # 1e-3 apart: a real difference
+
+
 def test_plain_split_rhat_matches_the_formula():
     rng = np.random.default_rng(5)
     x = rng.normal(size=(3, 9)) + np.arange(3)[:, None]

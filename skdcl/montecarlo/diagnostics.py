@@ -172,9 +172,31 @@ def _rhat(chains):
     return float(np.sqrt(((n - 1) / n * within + between / n) / within))
 
 
+#: Draws closer than this, relative to the largest magnitude, tie when ranked.
+TIE_TOLERANCE = 1e-9
+
+
+def _tied(chains):
+    """Draws with the values that differ by rounding alone made equal (their group's index).
+
+    A chain's energy is a running sum of energy changes, so two chains in the same state can
+    carry energies that differ in their last bits; ranked as they are, those bits would order
+    the chains and R-hat would see a difference that is not there. Sorted values closer than
+    :data:`TIE_TOLERANCE` times the largest magnitude join one group.
+    """
+    flat = chains.ravel()
+    order = np.argsort(flat, kind="stable")
+    tolerance = TIE_TOLERANCE * np.max(np.abs(flat))
+    groups = np.concatenate([[0], np.cumsum(np.diff(flat[order]) > tolerance)])
+    tied = np.empty(flat.shape)
+    tied[order] = groups
+    return tied.reshape(chains.shape)
+
+
 def _rank_normal(chains):
-    """Draws replaced by normal scores of their ranks over all chains (Blom's offset)."""
-    ranks = stats.rankdata(chains, method="average").reshape(chains.shape)
+    """Draws replaced by normal scores of their ranks over all chains (Blom's offset), ties
+    (up to rounding, :func:`_tied`) sharing their average rank."""
+    ranks = stats.rankdata(_tied(chains), method="average").reshape(chains.shape)
     return stats.norm.ppf((ranks - 0.375) / (chains.size + 0.25))
 
 
@@ -187,6 +209,8 @@ def split_rhat(x, rank_normalize=True):
     the rank-normalised draws (bulk) and of the rank-normalised absolute deviations from the
     median (tails), which makes it robust to heavy tails and sensitive to differences in spread.
     Values near 1 mean the halves agree; :data:`RHAT_THRESHOLD` (1.01) is the usual limit.
+    Ranks treat draws that differ by rounding alone (relative :data:`TIE_TOLERANCE`) as ties:
+    the running energy sums of chains in the same state differ in their last bits.
 
     Parameters
     ----------
@@ -216,7 +240,7 @@ def split_rhat(x, rank_normalize=True):
     split = np.concatenate([chains[:, :half], chains[:, -half:]])
     if not rank_normalize:
         return _rhat(split)
-    if np.ptp(split) == 0:
+    if np.ptp(_tied(split)) == 0:
         return 1.0
     bulk = _rhat(_rank_normal(split))
     tail = _rhat(_rank_normal(np.abs(split - np.median(split))))
