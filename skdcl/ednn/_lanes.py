@@ -56,6 +56,13 @@ def _to_configs(states, offset, shift, configs):
                 configs[w, i, j] = numba.int8(offset + (states[i * Lx + j, w] << shift))
 
 
+@numba.njit(cache=True, inline="always")
+def _holders(row_index, col_index, a, b, m, n):
+    """The four tiles holding site ``(a + Py m, b + Px n)`` of colour (a, b)."""
+    return (row_index[a, 0, m] + col_index[b, 0, n], row_index[a, 0, m] + col_index[b, 1, n],
+            row_index[a, 1, m] + col_index[b, 0, n], row_index[a, 1, m] + col_index[b, 1, n])
+
+
 @numba.njit(cache=True)
 def _magnetisation(states):
     """``n_1 - n_0`` of every lane (the order parameter of two states times the sites)."""
@@ -80,10 +87,7 @@ def _colour_pass_template(a, b, row_index, col_index, places, Lx, beta, draws, s
     n_listed = 0
     for m in range(My):
         for n in range(Mx):
-            t00 = row_index[a, 0, m] + col_index[b, 0, n]
-            t01 = row_index[a, 0, m] + col_index[b, 1, n]
-            t10 = row_index[a, 1, m] + col_index[b, 0, n]
-            t11 = row_index[a, 1, m] + col_index[b, 1, n]
+            t00, t01, t10, t11 = _holders(row_index, col_index, a, b, m, n)
             c0, c1, c2, c3 = codes[t00], codes[t01], codes[t10], codes[t11]
             e0, e1, e2, e3 = tile_energy[t00], tile_energy[t01], tile_energy[t10], \
                 tile_energy[t11]
@@ -182,8 +186,7 @@ def _settle_undecided(sites, a, b, classes, beta, draws, states, codes, tile_ene
     Py, Px, Mx = row_index.shape[0], col_index.shape[0], col_index.shape[2]
     for k in sites:
         m, n = k // Mx, k % Mx
-        tiles = (row_index[a, 0, m] + col_index[b, 0, n], row_index[a, 0, m] + col_index[b, 1, n],
-                 row_index[a, 1, m] + col_index[b, 0, n], row_index[a, 1, m] + col_index[b, 1, n])
+        tiles = _holders(row_index, col_index, a, b, m, n)
         steps = (places[a, b, 0, 0], places[a, b, 0, 1], places[a, b, 1, 0], places[a, b, 1, 1])
         site = (a + Py * m) * Lx + b + Px * n
         half = numba.uint64(32 * (k & 1))
@@ -236,7 +239,9 @@ def lane_sweep_for(table, classes, two_state):
         return None
     table = np.ascontiguousarray(table, dtype=np.float64)
     key = hashlib.sha1(table.tobytes()).hexdigest()
-    if key not in _LANE_SWEEPS:
+    if key in _LANE_SWEEPS:
+        _LANE_SWEEPS[key] = _LANE_SWEEPS.pop(key)  # now the most recent
+    else:
         if len(_LANE_SWEEPS) >= _KEPT_SWEEPS:
             _LANE_SWEEPS.pop(next(iter(_LANE_SWEEPS)))
         colour_pass = specialise(_colour_pass_template, {"TABLE": table})

@@ -105,17 +105,18 @@ def _run_whole_sweeps(kernel, state, table, n_sweeps, thin, records):
     """Whole sweeps: full groups of ``lane_width`` chains by ``lane_sweep``, the rest by
     ``sweep``."""
     n_chains = state.configs.shape[0]
-    split = 0
-    if kernel.lane_sweep is not None and kernel.lane_width > 0:
-        split = n_chains - n_chains % kernel.lane_width
-    parts = ((slice(0, split), _lane_driver(kernel.lane_sweep) if split else None),
-             (slice(split, n_chains), _whole_chain_driver(kernel.sweep)))
-    for chains, driver in parts:
-        if chains.stop > chains.start:
-            driver(state.configs[chains], state.energies[chains], state.rng_states[chains],
-                   kernel.params, table, n_sweeps, thin, records.energy[chains],
-                   records.magnet[chains], records.snapshots[chains], records.accepted[chains],
-                   kernel.lane_width)
+    width = kernel.lane_width if kernel.lane_sweep is not None else 0
+    split = n_chains - n_chains % width if width > 0 else 0
+
+    def arguments(chains):
+        return (state.configs[chains], state.energies[chains], state.rng_states[chains],
+                kernel.params, table, n_sweeps, thin, records.energy[chains],
+                records.magnet[chains], records.snapshots[chains], records.accepted[chains])
+
+    if split > 0:
+        _lane_driver(kernel.lane_sweep)(*arguments(slice(0, split)), width)
+    if split < n_chains:
+        _whole_chain_driver(kernel.sweep)(*arguments(slice(split, n_chains)))
 
 
 # One compiled driver per kernel function, built on first use and cached on disk
@@ -125,6 +126,7 @@ def _run_whole_sweeps(kernel, state, table, n_sweeps, thin, records):
 _SITE_SWEEPERS = {}
 _WHOLE_CHAIN_DRIVERS = {}
 _LANE_DRIVERS = {}
+_KEPT_LANE_DRIVERS = 8
 
 
 def _whole_chain_driver(sweep):
@@ -136,7 +138,7 @@ def _whole_chain_driver(sweep):
 
 
 def _whole_chain_template(configs, energies, rng_states, params, table, n_sweeps, thin,
-                          rec_energy, rec_magnet, rec_snapshots, accepted, lane_width):
+                          rec_energy, rec_magnet, rec_snapshots, accepted):
     for c in numba.prange(configs.shape[0]):
         energies[c], n_accepted = sweep(configs[c], rng_states[c], params, table,  # noqa: F821
                                         energies[c], n_sweeps, thin, rec_energy[c],
@@ -145,15 +147,23 @@ def _whole_chain_template(configs, energies, rng_states, params, table, n_sweeps
 
 
 def _lane_driver(lane_sweep):
-    """The compiled driver of a kernel's lane sweep: one group of chains per thread."""
-    if lane_sweep not in _LANE_DRIVERS:
+    """The compiled driver of a kernel's lane sweep: one group of chains per thread.
+
+    Lane sweeps are compiled per fitted model (their table is a constant), so only the drivers
+    of the last few are kept.
+    """
+    if lane_sweep in _LANE_DRIVERS:
+        _LANE_DRIVERS[lane_sweep] = _LANE_DRIVERS.pop(lane_sweep)  # now the most recent
+    else:
+        if len(_LANE_DRIVERS) >= _KEPT_LANE_DRIVERS:
+            _LANE_DRIVERS.pop(next(iter(_LANE_DRIVERS)))
         _LANE_DRIVERS[lane_sweep] = specialise(_lane_group_template, {"lane_sweep": lane_sweep},
                                                parallel=True)
     return _LANE_DRIVERS[lane_sweep]
 
 
-def _lane_group_template(configs, energies, rng_states, params, table, n_sweeps, thin, rec_energy,
-                   rec_magnet, rec_snapshots, accepted, lane_width):
+def _lane_group_template(configs, energies, rng_states, params, table, n_sweeps, thin,
+                         rec_energy, rec_magnet, rec_snapshots, accepted, lane_width):
     for g in numba.prange(configs.shape[0] // lane_width):
         group = slice(g * lane_width, (g + 1) * lane_width)
         lane_sweep(configs[group], energies[group], rng_states[group], params,  # noqa: F821
